@@ -1,0 +1,210 @@
+//! `file:///path`: objects are files under a root directory.
+//!
+//! Reads use positioned reads (`pread`) straight into the returned buffer or the caller's
+//! buffer; writes go to a temporary file in the same directory that is renamed over the
+//! final name on success, so a partial object is never visible.
+
+use std::fs::{self, File};
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+
+use super::local::{LocalRoot, blocking, blocking_in_place};
+use crate::error::{Error, Result};
+use crate::store::{
+    Capabilities, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store, WriterOptions, clip_range,
+};
+
+/// A store over a local directory.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    root: LocalRoot,
+}
+
+impl FileStore {
+    /// A store rooted at the absolute directory `dir` (created on first write).
+    pub fn new(dir: &str) -> FileStore {
+        FileStore {
+            root: LocalRoot::new("file", dir),
+        }
+    }
+}
+
+/// Reads `range` of the file at `path` (whole file when `None`).
+fn read_file(uri: &str, path: &PathBuf, range: Option<Range<u64>>) -> Result<Bytes> {
+    let f = File::open(path).map_err(|e| Error::from_io(uri, e))?;
+    let size = f.metadata().map_err(|e| Error::from_io(uri, e))?.len();
+    let r = clip_range(uri, range.unwrap_or(0..size), size)?;
+    let mut buf = vec![0u8; (r.end - r.start) as usize];
+    let n = read_full_at(&f, &mut buf, r.start).map_err(|e| Error::from_io(uri, e))?;
+    buf.truncate(n);
+    Ok(Bytes::from(buf))
+}
+
+/// `pread` until `buf` is full or the file ends.
+fn read_full_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match f.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+#[async_trait]
+impl Store for FileStore {
+    fn root(&self) -> &str {
+        &self.root.uri
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            ranged_get: true,
+            concurrent_parts: false,
+            delimiter_listing: true,
+            aligned_io: false,
+        }
+    }
+
+    async fn get_opts(&self, key: &str, range: Option<Range<u64>>) -> Result<Bytes> {
+        let path = self.root.path_of(key)?;
+        let uri = self.root.uri_of(key);
+        blocking(&uri.clone(), move || read_file(&uri, &path, range)).await
+    }
+
+    async fn get_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let path = self.root.path_of(key)?;
+        let uri = self.root.uri_of(key);
+        blocking_in_place(|| {
+            let f = File::open(&path).map_err(|e| Error::from_io(&uri, e))?;
+            let size = f.metadata().map_err(|e| Error::from_io(&uri, e))?.len();
+            clip_range(&uri, offset..offset.saturating_add(buf.len() as u64), size)?;
+            read_full_at(&f, buf, offset).map_err(|e| Error::from_io(&uri, e))
+        })
+    }
+
+    async fn put(&self, key: &str, data: Bytes) -> Result<PutResult> {
+        let mut w = self.writer(key, WriterOptions::default()).await?;
+        w.write(data).await?;
+        w.finish().await
+    }
+
+    async fn writer(&self, key: &str, _opts: WriterOptions) -> Result<Box<dyn ObjectWriter>> {
+        let path = self.root.path_of(key)?;
+        let uri = self.root.uri_of(key);
+        let (root, k, final_path) = (self.root.clone(), key.to_string(), path.clone());
+        let (file, tmp) = blocking(&uri, move || {
+            let tmp = TempFile::new(root.temp_path_for(&k, &path)?);
+            let file = File::create(tmp.path()).map_err(|e| Error::from_io(root.uri_of(&k), e))?;
+            Ok((file, tmp))
+        })
+        .await?;
+        Ok(Box::new(FileWriter {
+            tmp,
+            final_path,
+            uri,
+            file: Arc::new(file),
+            written: 0,
+        }))
+    }
+
+    async fn head(&self, key: &str) -> Result<ObjectMeta> {
+        self.root.head_async(key).await
+    }
+
+    fn list(&self, prefix: &str, mode: ListMode) -> BoxStream<'_, Result<ListEntry>> {
+        self.root.list_stream(prefix, mode)
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.root.delete_async(key).await
+    }
+}
+
+/// A temporary file that is removed on drop unless it was renamed into place.
+#[derive(Debug)]
+pub(crate) struct TempFile {
+    path: Option<PathBuf>,
+}
+
+impl TempFile {
+    pub(crate) fn new(path: PathBuf) -> TempFile {
+        TempFile { path: Some(path) }
+    }
+
+    pub(crate) fn path(&self) -> &std::path::Path {
+        self.path.as_deref().unwrap_or(std::path::Path::new(""))
+    }
+
+    /// Renames the file to `to`, after which drop no longer removes it.
+    pub(crate) fn persist(mut self, to: &std::path::Path) -> std::io::Result<()> {
+        if let Some(p) = self.path.take()
+            && let Err(e) = fs::rename(&p, to)
+        {
+            self.path = Some(p);
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.path.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+struct FileWriter {
+    uri: String,
+    tmp: TempFile,
+    final_path: PathBuf,
+    file: Arc<File>,
+    written: u64,
+}
+
+#[async_trait]
+impl ObjectWriter for FileWriter {
+    async fn write(&mut self, data: Bytes) -> Result<()> {
+        let file = self.file.clone();
+        let offset = self.written;
+        let len = data.len() as u64;
+        let uri = self.uri.clone();
+        blocking(&self.uri, move || {
+            file.write_all_at(&data, offset)
+                .map_err(|e| Error::from_io(uri, e))
+        })
+        .await?;
+        self.written += len;
+        Ok(())
+    }
+
+    async fn finish(self: Box<Self>) -> Result<PutResult> {
+        let me = *self;
+        let uri = me.uri.clone();
+        blocking(&uri.clone(), move || {
+            let size = me.written;
+            drop(me.file);
+            me.tmp
+                .persist(&me.final_path)
+                .map_err(|e| Error::from_io(&uri, e))?;
+            Ok(PutResult { etag: None, size })
+        })
+        .await
+    }
+
+    async fn abort(self: Box<Self>) -> Result<()> {
+        drop(self); // TempFile removes the partial file
+        Ok(())
+    }
+}

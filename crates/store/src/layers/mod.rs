@@ -1,0 +1,5 @@
+//! Wrappers that are themselves stores: each adds one behaviour to any backend.
+
+pub mod endpoints;
+pub mod prefix;
+pub mod retry;
