@@ -26,7 +26,12 @@ pub fn join(root: &str, key: &str) -> String {
     if key.is_empty() {
         return root.to_string();
     }
-    format!("{}/{}", root.trim_end_matches('/'), key.trim_start_matches('/'))
+    let key = key.trim_start_matches('/');
+    if root.ends_with('/') {
+        format!("{root}{key}")
+    } else {
+        format!("{root}/{key}")
+    }
 }
 
 #[cfg(test)]
@@ -49,5 +54,6 @@ mod tests {
         assert_eq!(join("s3://b/", "/k"), "s3://b/k");
         assert_eq!(join("s3://b", "k"), "s3://b/k");
         assert_eq!(join("s3://b", ""), "s3://b");
+        assert_eq!(join("file:///", "tmp/x"), "file:///tmp/x");
     }
 }

@@ -1,0 +1,385 @@
+//! `mlstor bench put|get URI_PREFIX`: a load generator. `put` writes N objects of SIZE with
+//! unique content; `get` reads them back (writing any that are missing first, untimed),
+//! whole (`Bytes`) or into one reused buffer per worker (`--into`). Reports GB/s (GB = 1e9
+//! bytes), objects/s, client CPU seconds, and latency percentiles from an HDR histogram.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use clap::{Args, Subcommand};
+use comfy_table::Table;
+use futures::TryStreamExt;
+use hdrhistogram::Histogram;
+use indicatif::ProgressBar;
+use mlstor_store::{ListEntry, ListMode, Store, StoreExt, store_for_uri};
+use serde_json::json;
+
+use crate::GlobalArgs;
+use crate::progress;
+use crate::size::{human, parse_size};
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Write N objects of SIZE under URI_PREFIX.
+    Put(BenchArgs),
+    /// Read N objects of SIZE under URI_PREFIX (written first if absent).
+    Get(BenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Where the objects go: `obj-000000`, `obj-000001`, ... under this prefix.
+    pub uri_prefix: String,
+    /// Number of objects.
+    #[arg(short = 'n', long, default_value_t = 64)]
+    pub objects: usize,
+    /// Object size (16MiB, 1GB, 4k, ...).
+    #[arg(short, long, default_value = "16MiB", value_parser = parse_size)]
+    pub size: u64,
+    /// Requests in flight.
+    #[arg(short = 't', long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// get: read into one reused buffer per worker (get_into) instead of fresh buffers.
+    #[arg(long)]
+    pub into: bool,
+    /// get: skip the content check of what was read.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Delete the objects at the end.
+    #[arg(long)]
+    pub cleanup: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Op {
+    Put,
+    Get,
+}
+
+pub async fn run(g: &GlobalArgs, cmd: &BenchCommand) -> Result<()> {
+    let (op, a) = match cmd {
+        BenchCommand::Put(a) => (Op::Put, a),
+        BenchCommand::Get(a) => (Op::Get, a),
+    };
+    if op == Op::Put && a.into {
+        bail!("--into applies to `bench get` only");
+    }
+    if a.objects == 0 || a.concurrency == 0 {
+        bail!("--objects and --concurrency must be at least 1");
+    }
+    let uri = super::to_uri(&a.uri_prefix)?;
+    let store = store_for_uri(uri.trim_end_matches('/'), &g.store_options())?;
+    let size = usize::try_from(a.size).context("--size does not fit in memory")?;
+    let objects = Arc::new(ObjectGen::new(size));
+    if op == Op::Get {
+        prepare(&store, &objects, a, g.json).await?;
+    }
+    let bar = progress::count_bar(a.objects as u64, g.json);
+    let cpu0 = cpu_seconds();
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..a.concurrency {
+        let (store, objects, next, bar, a) = (
+            store.clone(),
+            objects.clone(),
+            next.clone(),
+            bar.clone(),
+            a.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            worker(op, &store, &objects, &next, &bar, &a).await
+        }));
+    }
+    let mut hist = Histogram::<u64>::new(3).context("histogram")?;
+    for w in workers {
+        hist.add(w.await.context("bench worker panicked")??)
+            .context("histogram")?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
+    bar.finish_and_clear();
+    let report = Report {
+        op,
+        uri: uri.clone(),
+        args: a.clone(),
+        seconds,
+        cpu,
+        hist,
+        endpoints: store.endpoint_stats(),
+    };
+    if a.cleanup {
+        for i in 0..a.objects {
+            store.delete(&key(i)).await?;
+        }
+    }
+    report.print(g.json)
+}
+
+fn key(i: usize) -> String {
+    format!("obj-{i:06}")
+}
+
+/// One worker: takes the next object index until all are done, timing each request.
+async fn worker(
+    op: Op,
+    store: &Arc<dyn Store>,
+    objects: &ObjectGen,
+    next: &AtomicUsize,
+    bar: &ProgressBar,
+    a: &BenchArgs,
+) -> Result<Histogram<u64>> {
+    let mut hist = Histogram::<u64>::new(3)?;
+    let mut buf = if a.into {
+        vec![0u8; objects.size]
+    } else {
+        Vec::new()
+    };
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= a.objects {
+            return Ok(hist);
+        }
+        let k = key(i);
+        let data = (op == Op::Put).then(|| objects.object(i));
+        let t0 = Instant::now();
+        match op {
+            Op::Put => {
+                store.put(&k, data.unwrap_or_default()).await?;
+            }
+            Op::Get if a.into => {
+                let n = store.get_into(&k, 0, &mut buf).await?;
+                objects.check(i, &buf[..n], !a.no_verify, store.root())?;
+            }
+            Op::Get => {
+                let got = store.get(&k).await?;
+                objects.check(i, &got, !a.no_verify, store.root())?;
+            }
+        }
+        hist.record(t0.elapsed().as_micros().max(1) as u64)?;
+        bar.inc(1);
+    }
+}
+
+/// Writes (untimed) the objects a `get` run needs that are missing or have the wrong size.
+async fn prepare(store: &Arc<dyn Store>, objects: &Arc<ObjectGen>, a: &BenchArgs, quiet: bool) -> Result<()> {
+    let present: HashMap<String, u64> = store
+        .list("obj-", ListMode::Recursive)
+        .try_filter_map(|e| async move {
+            Ok(match e {
+                ListEntry::Object(m) => Some((m.key, m.size)),
+                ListEntry::Prefix(_) => None,
+            })
+        })
+        .try_collect()
+        .await?;
+    let missing: Vec<usize> = (0..a.objects)
+        .filter(|&i| present.get(&key(i)) != Some(&(objects.size as u64)))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !quiet {
+        eprintln!("writing {} missing object(s) first (not timed)", missing.len());
+    }
+    let bar = progress::count_bar(missing.len() as u64, quiet);
+    let missing = Arc::new(missing);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..a.concurrency {
+        let (store, objects, missing, next, bar) = (
+            store.clone(),
+            objects.clone(),
+            missing.clone(),
+            next.clone(),
+            bar.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            while let Some(&i) = missing.get(next.fetch_add(1, Ordering::Relaxed)) {
+                store.put(&key(i), objects.object(i)).await?;
+                bar.inc(1);
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await.context("writer task panicked")??;
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// Unique object contents, cheap to make and check: one random base buffer, and in each
+/// 4 KiB block of object *i* the first 8 bytes are replaced by a stamp of (i, block), so no
+/// two blocks of a run are equal (a dedup-aware store sees no savings). The real data
+/// generator with dedup/compression control is `mlstor datagen`'s job.
+struct ObjectGen {
+    size: usize,
+    base: Bytes,
+}
+
+const BLOCK: usize = 4096;
+
+impl ObjectGen {
+    fn new(size: usize) -> ObjectGen {
+        let mut rng = fastrand_like(0x6d6c_7374_6f72);
+        let mut v = vec![0u8; size];
+        for chunk in v.chunks_mut(8) {
+            let x = rng().to_le_bytes();
+            chunk.copy_from_slice(&x[..chunk.len()]);
+        }
+        ObjectGen {
+            size,
+            base: Bytes::from(v),
+        }
+    }
+
+    fn stamp(i: usize, block: usize) -> [u8; 8] {
+        let x = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ (block as u64).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+        (x ^ (x >> 29)).to_le_bytes()
+    }
+
+    fn object(&self, i: usize) -> Bytes {
+        let mut v = self.base.to_vec();
+        for (b, block) in v.chunks_mut(BLOCK).enumerate() {
+            let s = Self::stamp(i, b);
+            let n = block.len().min(8);
+            block[..n].copy_from_slice(&s[..n]);
+        }
+        Bytes::from(v)
+    }
+
+    /// Checks the length, and with `verify` the stamps of the first and last blocks.
+    fn check(&self, i: usize, got: &[u8], verify: bool, root: &str) -> Result<()> {
+        if got.len() != self.size {
+            bail!(
+                "{root}/{}: read {} bytes, expected {}",
+                key(i),
+                got.len(),
+                self.size
+            );
+        }
+        if verify && self.size > 0 {
+            let last = (self.size - 1) / BLOCK;
+            for b in [0, last] {
+                let s = Self::stamp(i, b);
+                let start = b * BLOCK;
+                let n = (self.size - start).min(8);
+                if got[start..start + n] != s[..n] {
+                    bail!(
+                        "{root}/{}: content check failed at block {b} (not written by `mlstor bench put`? use --no-verify)",
+                        key(i)
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A small xorshift generator for the base buffer (content only needs to be incompressible).
+fn fastrand_like(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed | 1;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
+/// This process's user+system CPU seconds so far.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return 0.0;
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+struct Report {
+    op: Op,
+    uri: String,
+    args: BenchArgs,
+    seconds: f64,
+    cpu: f64,
+    hist: Histogram<u64>,
+    endpoints: Vec<mlstor_store::EndpointStats>,
+}
+
+impl Report {
+    fn print(&self, json_out: bool) -> Result<()> {
+        let a = &self.args;
+        let bytes = a.objects as u64 * a.size;
+        let gb = bytes as f64 / 1e9;
+        let gbps = gb / self.seconds;
+        let ms = |q: f64| self.hist.value_at_quantile(q) as f64 / 1000.0;
+        let op = match (self.op, a.into) {
+            (Op::Put, _) => "put",
+            (Op::Get, false) => "get",
+            (Op::Get, true) => "get_into",
+        };
+        if json_out {
+            return super::print_json(&json!({
+                "op": op, "uri": self.uri, "objects": a.objects, "size": a.size,
+                "concurrency": a.concurrency, "bytes": bytes, "seconds": self.seconds,
+                "gb_per_s": gbps, "objects_per_s": a.objects as f64 / self.seconds,
+                "cpu_seconds": self.cpu, "cpu_seconds_per_gb": if gb > 0.0 { self.cpu / gb } else { 0.0 },
+                "latency_ms": {
+                    "p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99), "p999": ms(0.999),
+                    "max": self.hist.max() as f64 / 1000.0,
+                },
+                "endpoints": self.endpoints.iter().map(|e| json!({
+                    "endpoint": e.endpoint, "requests": e.requests, "bytes": e.bytes, "errors": e.errors,
+                })).collect::<Vec<_>>(),
+            }));
+        }
+        let mut t = Table::new();
+        t.set_header(vec![
+            "op", "objects", "size", "conc", "GB/s", "obj/s", "CPU s/GB", "p50 ms", "p90 ms", "p99 ms",
+            "p99.9 ms", "max ms",
+        ]);
+        t.add_row(vec![
+            op.to_string(),
+            a.objects.to_string(),
+            human(a.size),
+            a.concurrency.to_string(),
+            format!("{gbps:.3}"),
+            format!("{:.1}", a.objects as f64 / self.seconds),
+            if gb > 0.0 {
+                format!("{:.3}", self.cpu / gb)
+            } else {
+                "-".into()
+            },
+            format!("{:.2}", ms(0.5)),
+            format!("{:.2}", ms(0.9)),
+            format!("{:.2}", ms(0.99)),
+            format!("{:.2}", ms(0.999)),
+            format!("{:.2}", self.hist.max() as f64 / 1000.0),
+        ]);
+        println!("{} {} ({} in {:.3} s)", op, self.uri, human(bytes), self.seconds);
+        println!("{t}");
+        if !self.endpoints.is_empty() {
+            let mut e = Table::new();
+            e.set_header(vec!["endpoint", "requests", "bytes", "errors"]);
+            for s in &self.endpoints {
+                e.add_row(vec![
+                    s.endpoint.clone(),
+                    s.requests.to_string(),
+                    human(s.bytes),
+                    s.errors.to_string(),
+                ]);
+            }
+            println!("{e}");
+        }
+        Ok(())
+    }
+}

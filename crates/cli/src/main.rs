@@ -1,0 +1,139 @@
+//! `mlstor`: object commands (`cp`, `ls`, `stat`, `rm`, `cat`) and storage benchmarks
+//! (`bench put|get`) over every mlstor URI scheme. `main` only parses and dispatches.
+
+mod commands;
+mod progress;
+mod size;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use mlstor_store::{LoadBalance, StoreOptions};
+
+/// mlstor: fast storage I/O for AI training, over s3:// az:// gs:// file:// direct:// memory://
+#[derive(Parser, Debug)]
+#[command(name = "mlstor", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command understands (credentials come from the environment:
+/// AWS_*, AZURE_STORAGE_*, STORAGE_EMULATOR_HOST, GOOGLE_APPLICATION_CREDENTIALS).
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Endpoint URL (S3-compatible server, Azure blob endpoint, GCS emulator); repeat for
+    /// several doors to one namespace, or give storage URIs for independent roots.
+    #[arg(long = "endpoint", global = true, value_name = "URL")]
+    pub endpoints: Vec<String>,
+    /// How requests spread over several endpoints.
+    #[arg(long, global = true, default_value = "round_robin", value_parser = parse_lb)]
+    pub load_balance: LoadBalance,
+    /// Pin this rank to endpoint (rank mod n); the rank comes from --rank,
+    /// OMPI_COMM_WORLD_RANK or PMI_RANK.
+    #[arg(long, global = true)]
+    pub pin_rank: bool,
+    /// Rank for --pin-rank.
+    #[arg(long, global = true)]
+    pub rank: Option<usize>,
+    /// Part size of multipart/streaming writes.
+    #[arg(long, global = true, value_parser = parse_size_usize, value_name = "SIZE")]
+    pub part_size: Option<usize>,
+    /// Parts uploaded concurrently per object.
+    #[arg(long, global = true)]
+    pub part_concurrency: Option<usize>,
+    /// Attempts per request, first included (transient failures only).
+    #[arg(long, global = true)]
+    pub max_attempts: Option<u32>,
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+fn parse_lb(s: &str) -> Result<LoadBalance, String> {
+    s.parse()
+}
+
+fn parse_size_usize(s: &str) -> Result<usize, String> {
+    size::parse_size(s).map(|v| v as usize)
+}
+
+impl GlobalArgs {
+    /// Store options: these flags, then the environment.
+    pub fn store_options(&self) -> StoreOptions {
+        let mut o = StoreOptions {
+            endpoints: self.endpoints.clone(),
+            load_balance: self.load_balance,
+            pin_to_rank: self.pin_rank,
+            rank: self.rank,
+            ..Default::default()
+        };
+        if let Some(p) = self.part_size {
+            o.part_size = p;
+        }
+        if let Some(c) = self.part_concurrency {
+            o.part_concurrency = c;
+        }
+        if let Some(a) = self.max_attempts {
+            o.retry.max_attempts = a.max(1);
+        }
+        o.with_env()
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Copy an object, or a prefix with --recursive (each side a local path or a URI).
+    Cp(commands::cp::CpArgs),
+    /// List objects and prefixes under a URI.
+    Ls(commands::ls::LsArgs),
+    /// Show an object's size, last-modified time and ETag.
+    Stat(commands::stat::StatArgs),
+    /// Delete an object, or everything under a prefix with --recursive.
+    Rm(commands::rm::RmArgs),
+    /// Write an object to standard output.
+    Cat(commands::cat::CatArgs),
+    /// Object-store load generator: put or get N objects and report throughput and latency.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let g = &cli.global;
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Cp(a) => commands::cp::run(g, a).await,
+            Command::Ls(a) => commands::ls::run(g, a).await,
+            Command::Stat(a) => commands::stat::run(g, a).await,
+            Command::Rm(a) => commands::rm::run(g, a).await,
+            Command::Cat(a) => commands::cat::run(g, a).await,
+            Command::Bench(b) => commands::bench::run(g, b).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A closed stdout (`mlstor cat x | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test: starts the real S3 (SeaweedFS), Azure (Azurite) and GCS (fake-gcs-server)
+# servers on 127.0.0.1, runs the workspace's tests against them, and stops the servers.
+# Under CI=true a missing server or prerequisite fails the run instead of skipping.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [[ ${CI:-} == true ]]; then
+  export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
+fi
+
+scripts/test-servers.sh start
+trap 'scripts/test-servers.sh stop >/dev/null 2>&1 || true' EXIT
+eval "$(scripts/test-servers.sh env)"
+
+cargo test --workspace --locked "$@"
