@@ -47,6 +47,12 @@ pub struct GlobalArgs {
     /// Attempts per request, first included (transient failures only).
     #[arg(long, global = true)]
     pub max_attempts: Option<u32>,
+    /// Seconds to wait for a connection.
+    #[arg(long, global = true, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
+    /// Seconds a request may wait for its next bytes before it is failed (and retried).
+    #[arg(long, global = true, value_name = "SECS")]
+    pub idle_timeout: Option<f64>,
     /// Machine-readable JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -76,6 +82,18 @@ impl GlobalArgs {
         if let Some(c) = self.part_concurrency {
             o.part_concurrency = c;
         }
+        if let Some(t) = self
+            .connect_timeout
+            .and_then(|t| std::time::Duration::try_from_secs_f64(t).ok())
+        {
+            o.connect_timeout = t;
+        }
+        if let Some(t) = self
+            .idle_timeout
+            .and_then(|t| std::time::Duration::try_from_secs_f64(t).ok())
+        {
+            o.idle_timeout = t;
+        }
         if let Some(a) = self.max_attempts {
             o.retry.max_attempts = a.max(1);
         }
@@ -101,6 +119,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -136,4 +155,16 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Large I/O buffers are allocated and freed at a high rate (HTTP clients hand out fresh
+/// chunks per response). By default glibc returns such memory to the kernel at once, and
+/// every reuse then pays page faults and page zeroing; keeping it in the heap removes that
+/// cost (measured in docs/benchmarks.md).
+fn keep_freed_memory() {
+    // SAFETY: mallopt only adjusts allocator tunables; called before any threads exist.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
+    }
 }

@@ -12,6 +12,9 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::error::Error;
+use crate::layers::faults::{FaultStore, Faults};
+use crate::layers::retry::RetryStore;
+use crate::options::RetryOptions;
 use crate::store::{ListEntry, ListMode, Store, StoreExt, WriterOptions};
 use crate::{StoreOptions, store_for_uri};
 
@@ -355,13 +358,80 @@ pub async fn delete_and_not_found(store: Arc<dyn Store>) {
     );
 }
 
+/// A writer that fails mid-upload (after a part was sent) leaves nothing visible.
+pub async fn failed_write_leaves_nothing(store: Arc<dyn Store>) {
+    let p = unique("failed-write");
+    let faults = Faults {
+        fail_writer_at: 3,
+        ..Default::default()
+    };
+    let faulty = FaultStore::new(store.clone(), faults);
+    let data = pattern(3 * PART, 7);
+    let opts = WriterOptions {
+        part_size: PART,
+        concurrency: 2,
+    };
+    let e = faulty
+        .put_streaming(&format!("{p}obj"), data, opts)
+        .await
+        .expect_err("injected failure");
+    assert!(e.to_string().contains(&format!("{p}obj")), "{e}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        store
+            .head(&format!("{p}obj"))
+            .await
+            .expect_err("nothing visible")
+            .is_not_found()
+    );
+    assert!(
+        store
+            .list_all(&p, ListMode::Recursive)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
+
+/// Transient failures are retried up to the configured attempts, then reported as such.
+pub async fn transient_failures_are_retried(store: Arc<dyn Store>) {
+    let p = unique("retry");
+    let key = format!("{p}obj");
+    store
+        .put(&key, Bytes::from_static(b"retried"))
+        .await
+        .expect("put");
+    let opts = RetryOptions {
+        max_attempts: 3,
+        initial_backoff: std::time::Duration::from_millis(1),
+        max_backoff: std::time::Duration::from_millis(10),
+    };
+    let flaky = |n| {
+        let faults = Faults {
+            transient_reads: n,
+            ..Default::default()
+        };
+        RetryStore::new(Arc::new(FaultStore::new(store.clone(), faults)), opts.clone())
+    };
+    assert_eq!(
+        flaky(2).get(&key).await.expect("third attempt succeeds"),
+        "retried"
+    );
+    match flaky(5).get(&key).await {
+        Err(Error::Transient { attempts: 3, uri, .. }) => assert!(uri.ends_with(&key), "{uri}"),
+        other => panic!("expected Transient after 3 attempts, got {other:?}"),
+    }
+    cleanup(store.as_ref(), &p).await;
+}
+
 /// Expands to one `#[tokio::test]` per conformance check; `$make` yields `Option<Arc<dyn Store>>`.
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make; round_trip, empty_and_one_byte, ranges, get_into,
             multipart, writer_abort_and_drop, list_pagination, list_delimiter_and_prefix,
-            unicode_and_spaces, delete_and_not_found);
+            unicode_and_spaces, delete_and_not_found, failed_write_leaves_nothing,
+            transient_failures_are_retried);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

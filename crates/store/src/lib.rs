@@ -17,6 +17,7 @@
 //! ```
 
 pub mod backends;
+pub mod buffer;
 pub mod conformance;
 pub mod error;
 pub mod layers;

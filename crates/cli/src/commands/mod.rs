@@ -32,11 +32,11 @@ pub fn to_uri(arg: &str) -> Result<String> {
     Ok(format!("file://{s}"))
 }
 
-/// Prints `value` as pretty JSON on stdout.
+/// Prints `value` as one line of JSON on stdout.
 pub fn print_json(value: &serde_json::Value) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
+    serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;
     Ok(())
 }

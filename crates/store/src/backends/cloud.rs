@@ -13,6 +13,7 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, MultipartId, ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::task::JoinSet;
 
+use crate::buffer;
 use crate::error::{Error, Result, Trimmed};
 use crate::layers::retry::retry;
 use crate::options::RetryOptions;
@@ -221,19 +222,20 @@ impl Store for CloudStore {
         };
         let len = (res.range.end - res.range.start) as usize;
         let mut stream = res.into_stream();
-        let mut buf: Vec<u8> = Vec::new();
+        let mut buf = buffer::pooled(len);
+        let mut filled = 0;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| self.ctx.error(key, e))?;
-            if buf.is_empty() && chunk.len() == len {
+            if filled == 0 && chunk.len() == len {
                 return Ok(chunk); // one chunk: no copy
             }
-            if buf.capacity() == 0 {
-                buf.reserve_exact(len);
-            }
-            buf.extend_from_slice(&chunk);
+            let n = chunk.len().min(len - filled);
+            buf.as_mut_slice()[filled..filled + n].copy_from_slice(&chunk[..n]);
+            filled += n;
         }
-        short_read_check(&self.ctx.uri(key), buf.len(), len)?;
-        Ok(Bytes::from(buf))
+        short_read_check(&self.ctx.uri(key), filled, len)?;
+        buf.set_len(filled);
+        Ok(buf.into_bytes())
     }
 
     async fn get_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
@@ -587,5 +589,55 @@ impl Drop for CloudWriter {
                 let _ = ms.abort_multipart(&path, &id).await;
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            root: "s3://b".into(),
+            endpoint: "http://127.0.0.1:1".into(),
+            retry: RetryOptions::default(),
+        }
+    }
+
+    fn generic(text: &str) -> object_store::Error {
+        object_store::Error::Generic {
+            store: "S3",
+            source: text.to_string().into(),
+        }
+    }
+
+    #[test]
+    fn statuses_map_to_semantic_errors() {
+        let c = ctx();
+        let e = c.error(
+            "k",
+            generic("Server returned non-2xx status code: 503 Service Unavailable: SlowDown"),
+        );
+        assert!(e.is_temporary(), "{e:?}");
+        let e = c.error(
+            "k",
+            generic("Server returned non-2xx status code: 500 Internal Server Error"),
+        );
+        assert!(e.is_temporary());
+        let e = c.error(
+            "k",
+            generic("Server returned non-2xx status code: 403 Forbidden: <Error>"),
+        );
+        assert!(
+            matches!(e, Error::PermissionDenied { ref endpoint, .. } if endpoint == "http://127.0.0.1:1")
+        );
+        let e = c.error(
+            "k",
+            generic("Server returned non-2xx status code: 404 Not Found: NoSuchBucket"),
+        );
+        assert!(e.is_not_found());
+        let e = c.error("k", generic("something else entirely"));
+        assert!(matches!(e, Error::Backend { .. }));
+        assert_eq!(e.uri(), "s3://b/k");
     }
 }

@@ -5,7 +5,6 @@
 //! the file truncated to its true size before the rename. File systems that refuse
 //! `O_DIRECT` (ramfs, tmpfs before Linux 6.6, some FUSE mounts) give a clear [`Error::NotSupported`].
 
-use std::alloc::{self, Layout};
 use std::fs::{File, OpenOptions};
 use std::ops::Range;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -18,6 +17,7 @@ use futures::stream::BoxStream;
 
 use super::file::TempFile;
 use super::local::{LocalRoot, blocking, blocking_in_place};
+use crate::buffer::{self, Buffer, Pooled};
 use crate::error::{Error, Result};
 use crate::store::{
     Capabilities, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store, WriterOptions, clip_range,
@@ -39,49 +39,6 @@ impl DirectStore {
         DirectStore {
             root: LocalRoot::new("direct", dir),
         }
-    }
-}
-
-/// A heap buffer aligned to [`ALIGN`], usable as the owner of a `Bytes`.
-pub struct AlignedBuf {
-    ptr: std::ptr::NonNull<u8>,
-    len: usize,
-}
-
-// SAFETY: AlignedBuf owns its allocation exclusively, like a Vec<u8>.
-unsafe impl Send for AlignedBuf {}
-// SAFETY: shared access only reads the bytes.
-unsafe impl Sync for AlignedBuf {}
-
-impl AlignedBuf {
-    /// A zeroed buffer of `len` bytes rounded up to a multiple of [`ALIGN`].
-    pub fn new(len: usize) -> AlignedBuf {
-        let len = round_up(len.max(1), ALIGN);
-        let layout = Layout::from_size_align(len, ALIGN).expect("aligned layout");
-        // SAFETY: the layout has a non-zero size.
-        let raw = unsafe { alloc::alloc_zeroed(layout) };
-        let ptr = std::ptr::NonNull::new(raw).unwrap_or_else(|| alloc::handle_alloc_error(layout));
-        AlignedBuf { ptr, len }
-    }
-
-    pub fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: ptr is valid for len bytes and uniquely borrowed through &mut self.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
-    }
-}
-
-impl AsRef<[u8]> for AlignedBuf {
-    fn as_ref(&self) -> &[u8] {
-        // SAFETY: ptr is valid for len initialised (zeroed or read) bytes.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
-    }
-}
-
-impl Drop for AlignedBuf {
-    fn drop(&mut self) {
-        let layout = Layout::from_size_align(self.len, ALIGN).expect("aligned layout");
-        // SAFETY: allocated in `new` with this very layout.
-        unsafe { alloc::dealloc(self.ptr.as_ptr(), layout) }
     }
 }
 
@@ -117,11 +74,12 @@ fn not_supported(uri: &str, path: &Path) -> Error {
 
 /// Reads `len` bytes at `offset` (both arbitrary) into an aligned buffer; returns the buffer
 /// and where the wanted bytes start in it.
-fn read_aligned(uri: &str, f: &File, offset: u64, len: usize) -> Result<(AlignedBuf, usize, usize)> {
+fn read_aligned(uri: &str, f: &File, offset: u64, len: usize) -> Result<(Pooled, usize, usize)> {
     let start = offset - offset % ALIGN as u64;
     let skip = (offset - start) as usize;
-    let mut buf = AlignedBuf::new(skip + len);
-    let dst = buf.as_mut_slice();
+    let want = round_up(skip + len, ALIGN);
+    let mut buf = buffer::pooled(want);
+    let dst = &mut buf.as_mut_slice()[..want];
     let mut done = 0;
     while done < dst.len() {
         match f.read_at(&mut dst[done..], start + done as u64) {
@@ -138,6 +96,7 @@ fn read_aligned(uri: &str, f: &File, offset: u64, len: usize) -> Result<(Aligned
         }
     }
     let got = done.saturating_sub(skip).min(len);
+    buf.set_len(skip + got);
     Ok((buf, skip, got))
 }
 
@@ -168,7 +127,7 @@ impl Store for DirectStore {
             let size = file_size(&uri, &f)?;
             let r = clip_range(&uri, range.unwrap_or(0..size), size)?;
             let (buf, skip, got) = read_aligned(&uri, &f, r.start, (r.end - r.start) as usize)?;
-            Ok(Bytes::from_owner(buf).slice(skip..skip + got))
+            Ok(buf.into_bytes().slice(skip..skip + got))
         })
         .await
     }
@@ -225,7 +184,7 @@ impl Store for DirectStore {
             tmp,
             final_path,
             file: Arc::new(file),
-            buf: Some(AlignedBuf::new(block)),
+            buf: Some(Buffer::new(block)),
             filled: 0,
             flushed: 0,
         }))
@@ -251,7 +210,7 @@ struct DirectWriter {
     final_path: PathBuf,
     file: Arc<File>,
     /// `None` only while a block is being written on the blocking pool.
-    buf: Option<AlignedBuf>,
+    buf: Option<Buffer>,
     filled: usize,
     flushed: u64,
 }
@@ -265,7 +224,7 @@ impl DirectWriter {
         })?;
         let (file, offset, uri) = (self.file.clone(), self.flushed, self.uri.clone());
         let buf = blocking(&self.uri, move || {
-            file.write_all_at(&buf.as_ref()[..len], offset)
+            file.write_all_at(&buf.as_slice()[..len], offset)
                 .map_err(|e| Error::from_io(uri, e))?;
             Ok(buf)
         })

@@ -1,7 +1,7 @@
 //! `file:///path`: objects are files under a root directory.
 //!
-//! Reads use positioned reads (`pread`) straight into the returned buffer or the caller's
-//! buffer; writes go to a temporary file in the same directory that is renamed over the
+//! Reads use positioned reads (`pread`) straight into the returned buffer (from the reuse
+//! pool of [`crate::buffer`]) or the caller's buffer; writes go to a temporary file in the same directory that is renamed over the
 //! final name on success, so a partial object is never visible.
 
 use std::fs::{self, File};
@@ -15,6 +15,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 
 use super::local::{LocalRoot, blocking, blocking_in_place};
+use crate::buffer;
 use crate::error::{Error, Result};
 use crate::store::{
     Capabilities, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store, WriterOptions, clip_range,
@@ -40,10 +41,11 @@ fn read_file(uri: &str, path: &PathBuf, range: Option<Range<u64>>) -> Result<Byt
     let f = File::open(path).map_err(|e| Error::from_io(uri, e))?;
     let size = f.metadata().map_err(|e| Error::from_io(uri, e))?.len();
     let r = clip_range(uri, range.unwrap_or(0..size), size)?;
-    let mut buf = vec![0u8; (r.end - r.start) as usize];
-    let n = read_full_at(&f, &mut buf, r.start).map_err(|e| Error::from_io(uri, e))?;
-    buf.truncate(n);
-    Ok(Bytes::from(buf))
+    let len = (r.end - r.start) as usize;
+    let mut buf = buffer::pooled(len);
+    let n = read_full_at(&f, &mut buf.as_mut_slice()[..len], r.start).map_err(|e| Error::from_io(uri, e))?;
+    buf.set_len(n);
+    Ok(buf.into_bytes())
 }
 
 /// `pread` until `buf` is full or the file ends.
