@@ -119,7 +119,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    keep_freed_memory();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -155,16 +154,4 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
-}
-
-/// Large I/O buffers are allocated and freed at a high rate (HTTP clients hand out fresh
-/// chunks per response). By default glibc returns such memory to the kernel at once, and
-/// every reuse then pays page faults and page zeroing; keeping it in the heap removes that
-/// cost (measured in docs/benchmarks.md).
-fn keep_freed_memory() {
-    // SAFETY: mallopt only adjusts allocator tunables; called before any threads exist.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
-    }
 }
