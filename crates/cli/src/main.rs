@@ -113,6 +113,8 @@ enum Command {
     Rm(commands::rm::RmArgs),
     /// Write an object to standard output.
     Cat(commands::cat::CatArgs),
+    /// Generate data with exact dedup/compression ratios and report GB/s.
+    Datagen(commands::datagen::DatagenArgs),
     /// Object-store load generator: put or get N objects and report throughput and latency.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -136,6 +138,7 @@ fn main() -> ExitCode {
             Command::Rm(a) => commands::rm::run(g, a).await,
             Command::Cat(a) => commands::cat::run(g, a).await,
             Command::Bench(b) => commands::bench::run(g, b).await,
+            Command::Datagen(a) => commands::datagen::run(g, a).await,
         }
     });
     match result {

@@ -264,3 +264,58 @@ fn fastrand_u32() -> u32 {
         .unwrap_or(7)
         ^ std::process::id()
 }
+
+#[test]
+fn datagen_reports_speed_and_ratios() {
+    let out: serde_json::Value = serde_json::from_str(&ok(&[
+        "datagen",
+        "--size",
+        "64MiB",
+        "--dedup",
+        "2",
+        "--compress",
+        "3",
+        "--threads",
+        "2",
+        "--verify-ratios",
+        "--json",
+    ]))
+    .expect("json");
+    assert!(out["gb_per_s"].as_f64().expect("gbps") > 0.0);
+    let r = &out["ratios"];
+    let near = |k: &str, want: f64, tol: f64| {
+        let got = r[k].as_f64().expect(k);
+        assert!((got / want - 1.0).abs() <= tol, "{k}: {got} vs {want}");
+    };
+    near("dedup", 2.0, 0.05);
+    near("zstd", 3.0, 0.05);
+    near("lz4", 3.0, 0.10);
+    near("gzip", 3.0, 0.10);
+}
+
+#[test]
+fn datagen_writes_through_the_store_deterministically() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, id: &str| {
+        let p = d.path().join(name);
+        ok(&[
+            "datagen",
+            "--size",
+            "5000000",
+            "--compress",
+            "2",
+            "--object-id",
+            id,
+            "--out",
+            p.to_str().expect("p"),
+            "--chunk",
+            "1MiB",
+        ]);
+        std::fs::read(p).expect("read")
+    };
+    let (a, b, c) = (write("a", "1"), write("b", "1"), write("c", "2"));
+    assert_eq!(a.len(), 5_000_000);
+    assert!(a == b, "same parameters, same bytes");
+    assert!(a != c, "another object id, other bytes");
+    fails(&["datagen", "--size", "1MiB", "--dedup", "0.5"], "dedup");
+}

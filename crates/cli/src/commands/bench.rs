@@ -15,6 +15,7 @@ use comfy_table::Table;
 use futures::TryStreamExt;
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
+use mlstor_datagen::{DataGen, Params};
 use mlstor_store::buffer::Buffer;
 use mlstor_store::{ListEntry, ListMode, Store, StoreExt, store_for_uri};
 use serde_json::json;
@@ -50,9 +51,24 @@ pub struct BenchArgs {
     /// get: skip the content check of what was read.
     #[arg(long)]
     pub no_verify: bool,
+    /// get: check every byte read (default: 64 KiB at each end of each object).
+    #[arg(long, conflicts_with = "no_verify")]
+    pub verify_full: bool,
+    /// Dedup factor of the generated objects (see `mlstor datagen`).
+    #[arg(long, default_value_t = 1.0)]
+    pub dedup: f64,
+    /// Compression factor of the generated objects.
+    #[arg(long, default_value_t = 1.0)]
+    pub compress: f64,
     /// Delete the objects at the end.
     #[arg(long)]
     pub cleanup: bool,
+}
+
+impl BenchArgs {
+    fn verify_mode(&self) -> Option<bool> {
+        (!self.no_verify).then_some(self.verify_full)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -75,7 +91,7 @@ pub async fn run(g: &GlobalArgs, cmd: &BenchCommand) -> Result<()> {
     let uri = super::to_uri(&a.uri_prefix)?;
     let store = store_for_uri(uri.trim_end_matches('/'), &g.store_options())?;
     let size = usize::try_from(a.size).context("--size does not fit in memory")?;
-    let objects = ObjectGen::new(size);
+    let objects = ObjectGen::new(size, a)?;
     if op == Op::Get {
         prepare(&store, &objects, a, g.json).await?;
     }
@@ -159,11 +175,11 @@ async fn worker(
             }
             Op::Get if a.into => {
                 let n = store.get_into(&k, 0, buf).await?;
-                objects.check(i, &buf[..n], !a.no_verify, store.root())?;
+                objects.check(i, &buf[..n], a.verify_mode(), store.root())?;
             }
             Op::Get => {
                 let got = store.get(&k).await?;
-                objects.check(i, &got, !a.no_verify, store.root())?;
+                objects.check(i, &got, a.verify_mode(), store.root())?;
             }
         }
         hist.record(t0.elapsed().as_micros().max(1) as u64)?;
@@ -219,63 +235,48 @@ async fn prepare(store: &Arc<dyn Store>, objects: &Arc<ObjectGen>, a: &BenchArgs
     Ok(())
 }
 
-/// Unique object contents, cheap to make and check: one random base buffer, and in each
-/// 4 KiB block of object *i* the first 8 bytes are replaced by a stamp of (i, block), so no
-/// two blocks of a run are equal (a dedup-aware store sees no savings). Buffers come back
-/// to the generator when the store is done with them, so making the next object rewrites
-/// only the stamps (0.2% of the bytes) instead of copying the whole base: the benchmark
-/// measures the storage path, not the generator. The real data generator with
-/// dedup/compression control is `mlstor datagen`'s job.
+/// Object contents from mlstor's data generator (object id = index): unique per object,
+/// with the dedup and compression factors asked for. Buffers come back here when the store
+/// is done with them, so steady-state puts neither allocate nor page-fault.
 struct ObjectGen {
     size: usize,
-    base: Bytes,
+    data: DataGen,
     free: Mutex<Vec<Buffer>>,
 }
 
-const BLOCK: usize = 4096;
+/// Bytes checked at each end of an object read back (the whole object with --verify-full).
+const CHECK_BYTES: usize = 64 << 10;
 
 impl ObjectGen {
-    fn new(size: usize) -> Arc<ObjectGen> {
-        let mut rng = xorshift(0x6d6c_7374_6f72);
-        let mut v = vec![0u8; size];
-        for chunk in v.chunks_mut(8) {
-            let x = rng().to_le_bytes();
-            chunk.copy_from_slice(&x[..chunk.len()]);
-        }
-        Arc::new(ObjectGen {
+    fn new(size: usize, a: &BenchArgs) -> Result<Arc<ObjectGen>> {
+        let params = Params {
+            dedup: a.dedup,
+            compress: a.compress,
+            ..Params::default()
+        };
+        Ok(Arc::new(ObjectGen {
             size,
-            base: Bytes::from(v),
+            data: DataGen::new(params)?,
             free: Mutex::new(Vec::new()),
-        })
-    }
-
-    fn stamp(i: usize, block: usize) -> [u8; 8] {
-        let x = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            ^ (block as u64).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
-        (x ^ (x >> 29)).to_le_bytes()
+        }))
     }
 
     /// Object `i` as `Bytes` whose buffer returns to this generator when dropped.
     fn object(self: &Arc<Self>, i: usize) -> Bytes {
         let reused = self.free.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut buf = reused.unwrap_or_else(|| {
-            let mut b = Buffer::new(self.size);
-            b.as_mut_slice()[..self.size].copy_from_slice(&self.base);
-            b
-        });
-        for (b, block) in buf.as_mut_slice()[..self.size].chunks_mut(BLOCK).enumerate() {
-            let s = Self::stamp(i, b);
-            let n = block.len().min(8);
-            block[..n].copy_from_slice(&s[..n]);
-        }
+        let mut buf = reused.unwrap_or_else(|| Buffer::new(self.size));
+        let out = &mut buf.as_mut_slice()[..self.size];
+        self.data
+            .fill(i as u64, self.size as u64, 0, out, &mut Vec::new());
         Bytes::from_owner(GenBuf {
             buf: Some(buf),
             origin: self.clone(),
         })
     }
 
-    /// Checks the length, and with `verify` the stamps of the first and last blocks.
-    fn check(&self, i: usize, got: &[u8], verify: bool, root: &str) -> Result<()> {
+    /// Checks the length and, unless `verify` is `None`, the content: both ends of the object
+    /// (`Some(false)`) or all of it (`Some(true)`).
+    fn check(&self, i: usize, got: &[u8], verify: Option<bool>, root: &str) -> Result<()> {
         if got.len() != self.size {
             bail!(
                 "{root}/{}: read {} bytes, expected {}",
@@ -284,19 +285,24 @@ impl ObjectGen {
                 self.size
             );
         }
-        if verify && self.size > 0 {
-            let last = (self.size - 1) / BLOCK;
-            for b in [0, last] {
-                let s = Self::stamp(i, b);
-                let start = b * BLOCK;
-                let n = (self.size - start).min(8);
-                if got[start..start + n] != s[..n] {
-                    bail!(
-                        "{root}/{}: content check failed at block {b} (not written by `mlstor bench put`? use --no-verify)",
+        let size = self.size as u64;
+        let ranges = match verify {
+            None => return Ok(()),
+            Some(true) => [0..self.size, 0..0],
+            Some(false) => [
+                0..self.size.min(CHECK_BYTES),
+                self.size.saturating_sub(CHECK_BYTES)..self.size,
+            ],
+        };
+        for r in ranges.into_iter().filter(|r| !r.is_empty()) {
+            self.data
+                .verify(i as u64, size, r.start as u64, &got[r.clone()])
+                .with_context(|| {
+                    format!(
+                        "{root}/{} is not what `mlstor bench put` wrote (--no-verify skips the check)",
                         key(i)
-                    );
-                }
-            }
+                    )
+                })?;
         }
         Ok(())
     }
@@ -325,19 +331,8 @@ impl Drop for GenBuf {
     }
 }
 
-/// A small xorshift generator for the base buffer (content only needs to be incompressible).
-fn xorshift(seed: u64) -> impl FnMut() -> u64 {
-    let mut x = seed | 1;
-    move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    }
-}
-
 /// This process's user+system CPU seconds so far.
-fn cpu_seconds() -> f64 {
+pub fn cpu_seconds() -> f64 {
     // SAFETY: getrusage only writes into the zeroed struct we pass.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: RUSAGE_SELF with a valid pointer.

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod cat;
 pub mod cp;
+pub mod datagen;
 pub mod ls;
 pub mod rm;
 pub mod stat;
