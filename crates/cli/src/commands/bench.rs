@@ -1,7 +1,9 @@
-//! `mlstor bench put|get URI_PREFIX`: a load generator. `put` writes N objects of SIZE with
-//! unique content; `get` reads them back (writing any that are missing first, untimed),
-//! whole (`Bytes`) or into one reused buffer per worker (`--into`). Reports GB/s (GB = 1e9
-//! bytes), objects/s, client CPU seconds, and latency percentiles from an HDR histogram.
+//! `mlstor bench put|get URI_PREFIX`: a load generator. `put` writes N objects of SIZE made by
+//! mlstor's data generator (unique per object; `--dedup`/`--compress` as in `mlstor datagen`);
+//! `get` reads them back (writing any that are missing first, untimed), whole (`Bytes`) or
+//! into one reused buffer per worker (`--into`), and checks what it read against the
+//! generator. Reports GB/s (GB = 1e9 bytes), objects/s, client CPU seconds, and latency
+//! percentiles from an HDR histogram.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
