@@ -14,6 +14,7 @@ PY="${PYTHON:-python3}"
 # s3torchconnector itself would pull in torch, so it is not installed.
 PKGS=(
   "s3dlio>=0.10,<0.11"
+  "dgen-py>=0.3,<0.4"
   "boto3"
   "minio"
   "obstore"
@@ -21,7 +22,7 @@ PKGS=(
   "psutil"
   "numpy"
 )
-MODS=(s3dlio boto3 minio obstore s3torchconnectorclient psutil numpy)
+MODS=(s3dlio dgen_py boto3 minio obstore s3torchconnectorclient psutil numpy)
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "creating venv $VENV"
@@ -45,7 +46,7 @@ fi
 
 "$VENV/bin/python" - <<'PY'
 import importlib.metadata as md
-for d in ("s3dlio", "boto3", "minio", "obstore", "s3torchconnectorclient", "psutil", "numpy"):
+for d in ("s3dlio", "dgen-py", "boto3", "minio", "obstore", "s3torchconnectorclient", "psutil", "numpy"):
     try:
         print(f"  {d:24s} {md.version(d)}")
     except md.PackageNotFoundError:

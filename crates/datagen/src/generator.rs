@@ -4,13 +4,12 @@ use crate::DataGen;
 
 /// Fills caller buffers with one object's bytes, chunk after chunk, without allocating
 /// (its one scratch block is allocated up front). Can jump to any offset.
-#[derive(Debug)]
 pub struct Generator {
     data: DataGen,
     object_id: u64,
     size: u64,
     pos: u64,
-    threads: usize,
+    pool: Option<rayon::ThreadPool>,
     scratch: Vec<u8>,
 }
 
@@ -22,14 +21,14 @@ impl Generator {
             object_id,
             size,
             pos: 0,
-            threads: 1,
+            pool: None,
             scratch,
         }
     }
 
-    /// Generate each chunk on exactly `threads` threads (chunks of fewer blocks use fewer).
+    /// Generate each chunk on a pool of exactly `threads` threads (made once, here).
     pub fn with_threads(mut self, threads: usize) -> Generator {
-        self.threads = threads.max(1);
+        self.pool = crate::thread_pool(threads);
         self
     }
 
@@ -37,14 +36,13 @@ impl Generator {
     pub fn fill_chunk(&mut self, buf: &mut [u8]) -> usize {
         let n = (self.size - self.pos).min(buf.len() as u64) as usize;
         let out = &mut buf[..n];
-        self.data.fill_parallel(
-            self.object_id,
-            self.size,
-            self.pos,
-            out,
-            self.threads,
-            &mut self.scratch,
-        );
+        let (id, size, pos) = (self.object_id, self.size, self.pos);
+        match &self.pool {
+            Some(pool) => self
+                .data
+                .fill_parallel(id, size, pos, out, pool, &mut self.scratch),
+            None => self.data.fill(id, size, pos, out, &mut self.scratch),
+        }
         self.pos += n as u64;
         n
     }
@@ -64,5 +62,22 @@ impl Generator {
 
     pub fn is_complete(&self) -> bool {
         self.pos >= self.size
+    }
+}
+
+impl std::fmt::Debug for Generator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generator")
+            .field("object_id", &self.object_id)
+            .field("size", &self.size)
+            .field("pos", &self.pos)
+            .field(
+                "threads",
+                &self
+                    .pool
+                    .as_ref()
+                    .map_or(1, rayon::ThreadPool::current_num_threads),
+            )
+            .finish()
     }
 }

@@ -27,9 +27,9 @@
 //!   blocks share a run of bytes.
 //!
 //! Generation is resumable at any offset ([`DataGen::fill`]), streams into a caller's buffer
-//! without allocating ([`Generator`]), runs on exactly `threads` threads when asked
-//! ([`DataGen::fill_parallel`]), and reads can be checked against what was written
-//! ([`DataGen::verify`]). [`ratios`] measures the achieved dedup and compression ratios.
+//! without allocating ([`Generator`]), runs on exactly `threads` threads when asked (a pool of
+//! that size, one block per task: [`DataGen::fill_parallel`]), and reads can be checked
+//! against what was written ([`DataGen::verify`]). [`ratios`] measures the achieved dedup and compression ratios.
 //!
 //! ```
 //! use mlstor_datagen::{DataGen, Params};
@@ -180,55 +180,38 @@ impl DataGen {
         }
     }
 
-    /// Like [`fill`](Self::fill), on exactly `threads` threads (fewer only when `out` has
-    /// fewer blocks than that): the calling thread takes the first part, `threads − 1` scoped
-    /// threads the others. Parts are split at block boundaries.
+    /// Like [`fill`](Self::fill), with the block-aligned bulk of `out` spread over `pool`'s
+    /// threads (work-stealing, one block per task); only a leading partial block is filled on
+    /// the calling thread, which otherwise waits. A pool of `T` threads thus uses exactly `T`.
     pub fn fill_parallel(
         &self,
         object_id: u64,
         size: u64,
         offset: u64,
         out: &mut [u8],
-        threads: usize,
+        pool: &rayon::ThreadPool,
         scratch: &mut Vec<u8>,
     ) {
-        let bs = self.params.block_size as u64;
-        // Cut points: block boundaries (relative to `out`), spread evenly over the threads.
-        let first_boundary = ((bs - offset % bs) % bs).min(out.len() as u64) as usize;
-        let blocks = (out.len() - first_boundary).div_ceil(bs as usize);
-        let threads = threads.max(1).min(blocks.max(1));
-        if threads == 1 {
-            return self.fill(object_id, size, offset, out, scratch);
-        }
-        let total = out.len();
-        let cut = |k: usize| (first_boundary + blocks * k / threads * bs as usize).min(total);
-        let mut parts = Vec::with_capacity(threads);
-        let mut rest = &mut out[..];
-        let mut at = 0;
-        for k in 1..=threads {
-            let end = if k == threads { at + rest.len() } else { cut(k) };
-            let (part, tail) = rest.split_at_mut(end - at);
-            parts.push((offset + at as u64, part));
-            rest = tail;
-            at = end;
-        }
-        std::thread::scope(|s| {
-            let mut parts = parts.into_iter();
-            let first = parts.next();
-            for (off, part) in parts {
-                s.spawn(move || self.fill(object_id, size, off, part, &mut Vec::new()));
-            }
-            if let Some((off, part)) = first {
-                self.fill(object_id, size, off, part, scratch);
-            }
+        use rayon::prelude::*;
+        let bs = self.params.block_size;
+        let head = ((bs as u64 - offset % bs as u64) % bs as u64).min(out.len() as u64) as usize;
+        let (first, rest) = out.split_at_mut(head);
+        self.fill(object_id, size, offset, first, scratch);
+        let start = offset + head as u64;
+        pool.install(|| {
+            rest.par_chunks_mut(bs).enumerate().for_each(|(i, block)| {
+                self.fill(object_id, size, start + (i * bs) as u64, block, &mut Vec::new());
+            });
         });
     }
 
     /// Object `object_id` of `size` bytes in a fresh buffer, generated on `threads` threads.
     pub fn generate(&self, object_id: u64, size: usize, threads: usize) -> Vec<u8> {
         let mut out = vec![0u8; size];
-        advise_huge_pages(&mut out);
-        self.fill_parallel(object_id, size as u64, 0, &mut out, threads, &mut Vec::new());
+        match thread_pool(threads) {
+            Some(pool) => self.fill_parallel(object_id, size as u64, 0, &mut out, &pool, &mut Vec::new()),
+            None => self.fill(object_id, size as u64, 0, &mut out, &mut Vec::new()),
+        }
         out
     }
 
@@ -277,18 +260,14 @@ impl DataGen {
     }
 }
 
-/// Asks the kernel to back a large, not yet touched buffer with transparent huge pages: a
-/// fresh buffer is otherwise filled at the speed of 4 KiB page faults (~2 GB/s per core),
-/// not of generation. Only the 2 MiB-aligned interior is advised; failure is harmless.
-fn advise_huge_pages(buf: &mut [u8]) {
-    const HUGE: usize = 2 << 20;
-    if buf.len() < 4 * HUGE {
-        return;
+/// A pool of exactly `threads` threads, or `None` for one (the caller's) thread.
+pub(crate) fn thread_pool(threads: usize) -> Option<rayon::ThreadPool> {
+    if threads <= 1 {
+        return None;
     }
-    let start = (buf.as_ptr() as usize).next_multiple_of(HUGE);
-    let end = (buf.as_ptr() as usize + buf.len()) / HUGE * HUGE;
-    if end > start {
-        // SAFETY: the range lies inside `buf`, which we own; MADV_HUGEPAGE changes no contents.
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
-    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("mlstor-datagen-{i}"))
+        .build()
+        .ok()
 }

@@ -69,7 +69,8 @@ proptest! {
         let mut serial = vec![0u8; size];
         data.fill(9, total, offset, &mut serial, &mut Vec::new());
         let mut parallel = vec![0u8; size];
-        data.fill_parallel(9, total, offset, &mut parallel, threads, &mut Vec::new());
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+        data.fill_parallel(9, total, offset, &mut parallel, &pool, &mut Vec::new());
         prop_assert!(serial == parallel);
     }
 
