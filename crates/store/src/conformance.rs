@@ -72,6 +72,11 @@ pub fn skip_or_fail(why: &str) {
     eprintln!("{msg}");
 }
 
+async fn assert_empty(store: &dyn Store, prefix: &str) {
+    let left = store.list_all(prefix, ListMode::Recursive).await.expect("list");
+    assert!(left.is_empty(), "nothing left under {prefix}: {left:?}");
+}
+
 async fn cleanup(store: &dyn Store, prefix: &str) {
     store.delete_prefix(prefix, 16).await.expect("cleanup");
 }
@@ -231,8 +236,7 @@ pub async fn writer_abort_and_drop(store: Arc<dyn Store>) {
         let e = store.head(&format!("{p}{k}")).await.expect_err("nothing visible");
         assert!(e.is_not_found(), "{k}: {e:?}");
     }
-    let listed = store.list_all(&p, ListMode::Recursive).await.expect("list");
-    assert!(listed.is_empty(), "no partial object listed: {listed:?}");
+    assert_empty(store.as_ref(), &p).await;
 }
 
 pub async fn list_pagination(store: Arc<dyn Store>) {
@@ -264,13 +268,7 @@ pub async fn list_pagination(store: Arc<dyn Store>) {
         store.delete_prefix(&p, 32).await.expect("delete prefix"),
         n as u64
     );
-    assert!(
-        store
-            .list_all(&p, ListMode::Recursive)
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    assert_empty(store.as_ref(), &p).await;
 }
 
 pub async fn list_delimiter_and_prefix(store: Arc<dyn Store>) {
@@ -384,13 +382,7 @@ pub async fn failed_write_leaves_nothing(store: Arc<dyn Store>) {
             .expect_err("nothing visible")
             .is_not_found()
     );
-    assert!(
-        store
-            .list_all(&p, ListMode::Recursive)
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    assert_empty(store.as_ref(), &p).await;
 }
 
 /// Transient failures are retried up to the configured attempts, then reported as such.

@@ -142,18 +142,27 @@ pub trait StoreExt: Store {
         self.list(prefix, mode).try_collect().await
     }
 
-    /// Deletes every object under `prefix` (`concurrency` deletes in flight); returns the count.
-    async fn delete_prefix(&self, prefix: &str, concurrency: usize) -> Result<u64> {
-        let keys: Vec<String> = self
-            .list(prefix, ListMode::Recursive)
+    /// Every object under `prefix` (recursive listing, objects only).
+    async fn list_objects(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        self.list(prefix, ListMode::Recursive)
             .try_filter_map(|e| async move {
                 Ok(match e {
-                    ListEntry::Object(m) => Some(m.key),
+                    ListEntry::Object(m) => Some(m),
                     ListEntry::Prefix(_) => None,
                 })
             })
             .try_collect()
-            .await?;
+            .await
+    }
+
+    /// Deletes every object under `prefix` (`concurrency` deletes in flight); returns the count.
+    async fn delete_prefix(&self, prefix: &str, concurrency: usize) -> Result<u64> {
+        let keys: Vec<String> = self
+            .list_objects(prefix)
+            .await?
+            .into_iter()
+            .map(|m| m.key)
+            .collect();
         let n = keys.len() as u64;
         futures::stream::iter(keys)
             .map(|k| async move { self.delete(&k).await })

@@ -14,12 +14,11 @@ use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use clap::{Args, Subcommand};
 use comfy_table::Table;
-use futures::TryStreamExt;
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
 use mlstor_datagen::{DataGen, Params};
 use mlstor_store::buffer::Buffer;
-use mlstor_store::{ListEntry, ListMode, Store, StoreExt, store_for_uri};
+use mlstor_store::{Store, StoreExt, store_for_uri};
 use serde_json::json;
 
 use crate::GlobalArgs;
@@ -192,15 +191,11 @@ async fn worker(
 /// Writes (untimed) the objects a `get` run needs that are missing or have the wrong size.
 async fn prepare(store: &Arc<dyn Store>, objects: &Arc<ObjectGen>, a: &BenchArgs, quiet: bool) -> Result<()> {
     let present: HashMap<String, u64> = store
-        .list("obj-", ListMode::Recursive)
-        .try_filter_map(|e| async move {
-            Ok(match e {
-                ListEntry::Object(m) => Some((m.key, m.size)),
-                ListEntry::Prefix(_) => None,
-            })
-        })
-        .try_collect()
-        .await?;
+        .list_objects("obj-")
+        .await?
+        .into_iter()
+        .map(|m| (m.key, m.size))
+        .collect();
     let missing: Vec<usize> = (0..a.objects)
         .filter(|&i| present.get(&key(i)) != Some(&(objects.size as u64)))
         .collect();

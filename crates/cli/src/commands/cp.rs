@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
-use mlstor_store::{ListEntry, ListMode, Store, StoreExt, WriterOptions, store_and_key, store_for_uri};
+use mlstor_store::{Store, StoreExt, WriterOptions, store_and_key, store_for_uri};
 use serde_json::json;
 
 use crate::GlobalArgs;
@@ -35,15 +35,11 @@ pub async fn run(g: &GlobalArgs, a: &CpArgs) -> Result<()> {
         let src = store_for_uri(src_uri.trim_end_matches('/'), &opts)?;
         let dst = store_for_uri(dst_uri.trim_end_matches('/'), &opts)?;
         let objects: Vec<(String, u64)> = src
-            .list("", ListMode::Recursive)
-            .try_filter_map(|e| async move {
-                Ok(match e {
-                    ListEntry::Object(m) => Some((m.key, m.size)),
-                    ListEntry::Prefix(_) => None,
-                })
-            })
-            .try_collect()
-            .await?;
+            .list_objects("")
+            .await?
+            .into_iter()
+            .map(|m| (m.key, m.size))
+            .collect();
         let total: u64 = objects.iter().map(|o| o.1).sum();
         let bar = progress::bytes_bar(total, g.json);
         let n = objects.len() as u64;
