@@ -113,6 +113,8 @@ enum Command {
     Rm(commands::rm::RmArgs),
     /// Write an object to standard output.
     Cat(commands::cat::CatArgs),
+    /// Print a workload fully resolved (DLIO defaults, ${VAR}s, overrides; secrets masked).
+    Config(commands::config::ConfigArgs),
     /// Generate data with exact dedup/compression ratios and report GB/s.
     Datagen(commands::datagen::DatagenArgs),
     /// Object-store load generator: put or get N objects and report throughput and latency.
@@ -139,6 +141,7 @@ fn main() -> ExitCode {
             Command::Cat(a) => commands::cat::run(g, a).await,
             Command::Bench(b) => commands::bench::run(g, b).await,
             Command::Datagen(a) => commands::datagen::run(g, a).await,
+            Command::Config(a) => commands::config::run(g, a).await,
         }
     });
     match result {

@@ -319,3 +319,84 @@ fn datagen_writes_through_the_store_deterministically() {
     assert!(a != c, "another object id, other bytes");
     fails(&["datagen", "--size", "1MiB", "--dedup", "0.5"], "dedup");
 }
+
+#[test]
+fn config_resolves_shipped_workloads_with_overrides() {
+    let out = ok(&[
+        "config",
+        "unet3d_h100",
+        "--set",
+        "dataset.num_files_train=3",
+        "++workload.reader.batch_size=2",
+    ]);
+    assert!(
+        out.contains("num_files_train: 3") && out.contains("batch_size: 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("shuffle_size: 1024"),
+        "DLIO defaults are filled in: {out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["config", "llama3_8b", "--json"])).expect("json");
+    assert_eq!(json["model"]["transformer"]["hidden_size"], 4096);
+}
+
+#[test]
+fn broken_workloads_each_get_their_own_message() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (
+            "unknown.yaml",
+            "dataset:\n  num_file_train: 2\n",
+            "did you mean `dataset.num_files_train`",
+        ),
+        (
+            "type.yaml",
+            "reader:\n  batch_size: lots\n",
+            "`reader.batch_size`",
+        ),
+        ("enum.yaml", "dataset:\n  format: zip\n", "unknown variant `zip`"),
+        (
+            "env.yaml",
+            "storage:\n  storage_root: ${MLSTOR_NO_SUCH_VAR}\n",
+            "MLSTOR_NO_SUCH_VAR",
+        ),
+        ("syntax.yaml", "dataset: [unclosed\n", "malformed YAML"),
+        (
+            "combo.yaml",
+            "framework: pytorch\nreader:\n  data_loader: tensorflow\n",
+            "do not go together",
+        ),
+    ];
+    for (name, text, needle) in cases {
+        let p = d.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        let err = fails(&["config", p.to_str().expect("p")], name);
+        assert!(err.contains(needle), "{name}: {err}");
+    }
+    fails(&["config", "unet3d_h100", "--set", "nonsense"], "nonsense");
+    fails(&["config", "no_such_workload"], "no_such_workload");
+}
+
+#[test]
+fn config_masks_secrets() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let p = d.path().join("s.yaml");
+    std::fs::write(
+        &p,
+        "storage:\n  storage_options:\n    secret_access_key: ${MY_SECRET}\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_mlstor"))
+        .args(["config", p.to_str().expect("p")])
+        .env("MY_SECRET", "s3cr3t-value")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("s3cr3t-value") && text.contains("secret_access_key: '***'"),
+        "{text}"
+    );
+}

@@ -1,0 +1,42 @@
+//! `mlstor config WORKLOAD [--set key=value]... [++workload.key=value]...`: the fully
+//! resolved workload (DLIO defaults filled in, `${VAR}` substituted, secrets masked).
+
+use anyhow::Result;
+use clap::Args;
+use mlstor_bench::config;
+
+use crate::GlobalArgs;
+
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    /// A workload YAML path or a shipped workload name (e.g. unet3d_h100).
+    pub workload: String,
+    /// Override a key: `--set dataset.num_files_train=64` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// DLIO/Hydra-style overrides: `++workload.reader.batch_size=4`.
+    #[arg(value_name = "OVERRIDE", allow_hyphen_values = true)]
+    pub overrides: Vec<String>,
+}
+
+pub async fn run(g: &GlobalArgs, a: &ConfigArgs) -> Result<()> {
+    let overrides: Vec<String> = a.set.iter().chain(&a.overrides).cloned().collect();
+    let w = config::load_with_process_env(&a.workload, &overrides)?;
+    if g.json {
+        let mut v = serde_json::to_value(&w)?;
+        mask(&mut v);
+        return super::print_json(&v);
+    }
+    print!("{}", config::resolved_yaml(&w));
+    Ok(())
+}
+
+/// JSON twin of `config::mask_secrets`.
+fn mask(v: &mut serde_json::Value) {
+    let yaml: serde_yaml_ng::Value = serde_json::from_value(v.clone()).unwrap_or(serde_yaml_ng::Value::Null);
+    let mut yaml = yaml;
+    config::mask_secrets(&mut yaml);
+    if let Ok(masked) = serde_json::to_value(&yaml) {
+        *v = masked;
+    }
+}
