@@ -177,17 +177,19 @@ pub enum Format {
 }
 
 impl Format {
-    /// DLIO's file extension for the format.
+    /// The format's name, which DLIO also uses as the file extension.
     pub fn extension(self) -> &'static str {
         match self {
             Format::Tfrecord => "tfrecord",
-            Format::Hdf5 | Format::Hdf5Opt => "hdf5",
+            Format::Hdf5 => "hdf5",
+            Format::Hdf5Opt => "hdf5_opt",
             Format::Csv => "csv",
             Format::Npz => "npz",
             Format::Npy => "npy",
             Format::Jpeg => "jpeg",
             Format::Png => "png",
-            Format::IndexedBinary | Format::MmapIndexedBinary => "indexed_binary",
+            Format::IndexedBinary => "indexed_binary",
+            Format::MmapIndexedBinary => "mmap_indexed_binary",
             Format::Parquet => "parquet",
             Format::Synthetic => "synthetic",
         }

@@ -1,0 +1,3 @@
+//! Pure planning: which files a run has and which rank handles which. No I/O here.
+
+pub mod files;
