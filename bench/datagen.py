@@ -63,27 +63,16 @@ import argparse
 import json
 import os
 import platform
-import resource
-import signal
 import statistics
-import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MIB = 1 << 20
-GIB = 1 << 30
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (GIB, MIB, check_rc, gbps_stats, is_executable, measure, mlstor_bin,  # noqa: E402
+                    parse_json_line, prewarm_ram, print_table_header, ratio_goal, run_timed, rusage_self,
+                    start_watchdog)
+
 LIBS = ("mlstor", "dgen-py", "s3dlio")
-
-
-def rusage_children():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def rusage_self():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 # ----------------------------------------------------------------------------- child: python peers
@@ -163,22 +152,6 @@ def child_numpy(total, chunk):
 
 
 # ----------------------------------------------------------------------------- helpers
-def mlstor_bin():
-    return os.environ.get("MLSTOR_BIN") or os.path.join(ROOT, "target", "release", "mlstor")
-
-
-def parse_json_line(out):
-    for line in reversed(out.decode(errors="replace").splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            return json.loads(line)
-    raise ValueError("no JSON object on stdout")
-
-
-def fmt(x, nd=2):
-    return "n/a" if x is None else f"{x:.{nd}f}"
-
-
 def parse_dc(s):
     out = []
     for item in s.split(","):
@@ -217,8 +190,7 @@ def main():
         return
 
     t_start = time.perf_counter()
-    signal.signal(signal.SIGALRM, lambda *_: (print("watchdog timeout", flush=True), os._exit(3)))
-    signal.alarm(a.timeout)
+    start_watchdog(a.timeout)
     per_call_timeout = max(60, a.timeout // 4)
 
     threads = [int(x) for x in a.threads.split(",")]
@@ -232,7 +204,7 @@ def main():
     mbin = mlstor_bin()
     have = {}
     versions = {}
-    have["mlstor"] = os.path.isfile(mbin) and os.access(mbin, os.X_OK)
+    have["mlstor"] = is_executable(mbin)
     versions["mlstor"] = mbin if have["mlstor"] else "not built, skipped"
     for lib, mod in (("dgen-py", "dgen_py"), ("s3dlio", "s3dlio")):
         try:
@@ -265,12 +237,8 @@ def main():
 
     def run_child(cmd, t):
         pre, env = pin_for(t)
-        c0, t0 = rusage_children(), time.perf_counter()
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=per_call_timeout,
-                           env=env, preexec_fn=pre)
-        wall, cpu = time.perf_counter() - t0, rusage_children() - c0
-        if p.returncode != 0:
-            raise RuntimeError(f"rc={p.returncode}: {p.stderr.decode(errors='replace')[-400:]}")
+        p, wall, cpu = run_timed(cmd, per_call_timeout, env=env, preexec_fn=pre)
+        check_rc(p)
         try:
             return parse_json_line(p.stdout), wall, cpu
         except ValueError:
@@ -278,16 +246,8 @@ def main():
 
     # ---- pre-touch RAM
     if a.prewarm_gib > 0:
-        t0 = time.perf_counter()
-        code = ("import mmap\n"
-                f"n = {int(a.prewarm_gib * GIB)}; step = 1 << 30\n"
-                "keep = []; blk = b'\\1' * (1 << 24)\n"
-                "while n > 0:\n"
-                "    m = mmap.mmap(-1, min(step, n)); keep.append(m); n -= len(m)\n"
-                "    if hasattr(m, 'madvise') and hasattr(mmap, 'MADV_HUGEPAGE'): m.madvise(mmap.MADV_HUGEPAGE)\n"
-                "    for off in range(0, len(m), len(blk)): m[off:off + len(blk)] = blk[:len(m) - off]\n")
-        subprocess.run([sys.executable, "-c", code], check=True, timeout=per_call_timeout)
-        print(f"pre-touched {a.prewarm_gib:g} GiB of RAM in {time.perf_counter() - t0:.1f} s", flush=True)
+        dt = prewarm_ram(a.prewarm_gib, per_call_timeout, hugepages=True)
+        print(f"pre-touched {a.prewarm_gib:g} GiB of RAM in {dt:.1f} s", flush=True)
 
     # ---- contenders
     def c_mlstor(mode, d, c, t):
@@ -357,28 +317,16 @@ def main():
     errors = {}
     for rep in range(a.repeat):
         for key, fn in ceilings:
-            if key in errors:
-                continue
-            try:
-                r = fn()
-                results[key].append(r)
-                print(f"  rep {rep + 1}: {key[0]:15s} T={key[1]}  memset {r['memset']:6.2f}  memcpy "
-                      f"{r['memcpy']:6.2f} GB/s", flush=True)
-            except Exception as e:  # noqa: BLE001
-                errors[key] = f"{type(e).__name__}: {str(e)[:300]}"
-                print(f"  rep {rep + 1}: {key} ERROR {errors[key]}", flush=True)
+            measure(key, fn, results, errors,
+                    lambda r: (f"  rep {rep + 1}: {key[0]:15s} T={key[1]}  memset {r['memset']:6.2f}  memcpy "
+                               f"{r['memcpy']:6.2f} GB/s"),
+                    lambda err: f"  rep {rep + 1}: {key} ERROR {err}")
         for key, fn in contenders:
-            if key in errors:
-                continue
             lib, mode, d, c, t = key
-            try:
-                r = fn()
-                results[key].append(r)
-                print(f"  rep {rep + 1}: {lib:8s} {mode:7s} D{d}/C{c} T={t}  {r['gbps']:7.3f} GB/s  "
-                      f"cores used {r['cpu'] / r['seconds']:.2f}", flush=True)
-            except Exception as e:  # noqa: BLE001
-                errors[key] = f"{type(e).__name__}: {str(e)[:300]}"
-                print(f"  rep {rep + 1}: {lib:8s} {mode:7s} D{d}/C{c} T={t}  ERROR {errors[key]}", flush=True)
+            measure(key, fn, results, errors,
+                    lambda r: (f"  rep {rep + 1}: {lib:8s} {mode:7s} D{d}/C{c} T={t}  {r['gbps']:7.3f} GB/s  "
+                               f"cores used {r['cpu'] / r['seconds']:.2f}"),
+                    lambda err: f"  rep {rep + 1}: {lib:8s} {mode:7s} D{d}/C{c} T={t}  ERROR {err}")
 
     # ---- summary
     summary = {}
@@ -387,10 +335,9 @@ def main():
         if not rs:
             continue
         lib, mode, d, c, t = key
-        g = [r["gbps"] for r in rs]
         size = SSTREAM if mode == "stream" else SONE
-        med = statistics.median(g)
-        summary[key] = {"median_gbps": med, "min_gbps": min(g), "max_gbps": max(g), "per_core": med / t,
+        st = gbps_stats(rs)
+        summary[key] = {**st, "per_core": st["median_gbps"] / t,
                         "cores_used": statistics.median(r["cpu"] / r["seconds"] for r in rs),
                         "cpu_s_per_gb": statistics.median(r["cpu"] for r in rs) / (size / 1e9), "runs": rs}
     ceil = {}
@@ -406,8 +353,8 @@ def main():
     print(f"\nstream = {SSTREAM / GIB:g} GiB into one reused {a.chunk_mib} MiB buffer; oneshot = one fresh "
           f"{SONE / GIB:g} GiB buffer; median of {a.repeat} (GB = 1e9 B); per core = GB/s / T; "
           f"pinned to T CPUs: {'no' if a.no_pin else 'yes'}")
-    print("| library | mode | D/C | threads | GB/s (median) | min–max | GB/s per core | cores used | CPU s/GB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print_table_header("library", "mode", "D/C", "threads", "GB/s (median)", "min–max", "GB/s per core",
+                       "cores used", "CPU s/GB")
     for mode in ("stream", "oneshot"):
         for d, c in dcs:
             for t in threads:
@@ -435,19 +382,6 @@ def main():
 
     goals = []
 
-    def goal(label, num, den, target, num_name, den_name, extra=""):
-        if num is None or den is None:
-            missing = num_name if num is None else den_name
-            line = f"{label}: n/a ({missing} not measured)  goal >= {target}"
-            verdict = None
-        else:
-            ratio = num / den
-            verdict = ratio >= target
-            line = (f"{label}: {ratio:.2f}x ({num:.2f} / {den:.2f} GB/s)  goal >= {target}  "
-                    f"{'PASS' if verdict else 'MISS'}{extra}")
-        print(line)
-        goals.append({"goal": label, "target": target, "line": line, "pass": verdict})
-
     def pc(x):
         return x["per_core"] if x else None
 
@@ -467,8 +401,9 @@ def main():
                 if mode == "stream" and ("mlstor", mode, d, c, t) in summary and ("mlstor ceiling", t) in ceil:
                     extra += (f"   [mlstor at {summary[('mlstor', mode, d, c, t)]['median_gbps'] / ceil[('mlstor ceiling', t)]['memset'] * 100:.0f}%"
                               f" of memset]")
-                goal(f"{mode:7s} D{d}/C{c} T={t} mlstor / dgen-py per core", pc(s("mlstor", mode, d, c, t)),
-                     pc(s("dgen-py", mode, d, c, t)), 2.0, "mlstor", "dgen-py", extra)
+                ratio_goal(goals, f"{mode:7s} D{d}/C{c} T={t} mlstor / dgen-py per core",
+                           pc(s("mlstor", mode, d, c, t)), pc(s("dgen-py", mode, d, c, t)), 2.0, "mlstor", "dgen-py",
+                           nd=2, extra=extra)
     if 1 in threads and 2 in threads:
         for mode in ("stream", "oneshot"):
             for d, c in dcs:
@@ -478,9 +413,9 @@ def main():
                     if a1 and a2:
                         ref.append(f"{lib} {a2['median_gbps'] / a1['median_gbps']:.2f}x")
                 m1, m2 = s("mlstor", mode, d, c, 1), s("mlstor", mode, d, c, 2)
-                goal(f"{mode:7s} D{d}/C{c} mlstor scaling 1 -> 2 threads", m2 and m2["median_gbps"],
-                     m1 and m1["median_gbps"], 1.8, "mlstor T=2", "mlstor T=1",
-                     f"   [{', '.join(ref)}]" if ref else "")
+                ratio_goal(goals, f"{mode:7s} D{d}/C{c} mlstor scaling 1 -> 2 threads", m2 and m2["median_gbps"],
+                           m1 and m1["median_gbps"], 1.8, "mlstor T=2", "mlstor T=1",
+                           nd=2, extra=f"   [{', '.join(ref)}]" if ref else "")
     elapsed = time.perf_counter() - t_start
     print(f"\ntotal time {elapsed:.0f} s")
 

@@ -38,29 +38,15 @@ import hashlib
 import json
 import os
 import platform
-import resource
-import signal
 import statistics
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MIB = 1 << 20
-
-
-def obj_name(i):
-    return f"obj-{i:06d}"
-
-
-def rusage_children():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def rusage_self():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (MIB, check_rc, gbps_stats, is_executable, measure, mlstor_bin, mlstor_json,  # noqa: E402
+                    obj_name, parse_json_line, prewarm_ram, print_table_header, ratio_goal, run_timed,
+                    rusage_self, start_watchdog)
 
 
 # ----------------------------------------------------------------------------- child: s3dlio
@@ -93,25 +79,6 @@ def child_s3dlio(mode, uris, size, conc, sample):
 
 
 # ----------------------------------------------------------------------------- helpers
-def mlstor_bin():
-    return os.environ.get("MLSTOR_BIN") or os.path.join(ROOT, "target", "release", "mlstor")
-
-
-def run_child(cmd, timeout, env=None, stdout=subprocess.PIPE):
-    """Run cmd, return (proc, wall_s, rusage_children delta)."""
-    c0, t0 = rusage_children(), time.perf_counter()
-    p = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, timeout=timeout, env=env)
-    return p, time.perf_counter() - t0, rusage_children() - c0
-
-
-def parse_json_line(out):
-    for line in reversed(out.decode(errors="replace").splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            return json.loads(line)
-    raise ValueError("no JSON object on stdout")
-
-
 def write_files_python(d, n, size):
     chunk = 16 * MIB
     for i in range(n):
@@ -126,10 +93,6 @@ def write_files_python(d, n, size):
 
 def files_ok(paths, size):
     return all(os.path.isfile(p) and os.path.getsize(p) == size for p in paths)
-
-
-def fmt(x, nd=3):
-    return "n/a" if x is None else f"{x:.{nd}f}"
 
 
 # ----------------------------------------------------------------------------- main
@@ -162,15 +125,14 @@ def main():
         child_s3dlio(a.child_s3dlio, uris, SIZE, T, spec)
         return
 
-    signal.signal(signal.SIGALRM, lambda *_: (print("watchdog timeout", flush=True), os._exit(3)))
-    signal.alarm(a.timeout)
+    start_watchdog(a.timeout)
     per_call_timeout = max(60, a.timeout // 4)
 
     total = N * SIZE
     GB = total / 1e9
     prefix = "file://" + d + "/"
     mbin = mlstor_bin()
-    have_mlstor = os.path.isfile(mbin) and os.access(mbin, os.X_OK)
+    have_mlstor = is_executable(mbin)
     try:
         import s3dlio  # noqa: F401
         have_s3dlio = True
@@ -193,7 +155,7 @@ def main():
         if have_mlstor:
             cmd = [mbin, "bench", "put", prefix, "--objects", str(N), "--size", str(SIZE),
                    "--concurrency", str(T), "--json"]
-            p, wall, _ = run_child(cmd, per_call_timeout)
+            p, wall, _ = run_timed(cmd, per_call_timeout)
             if p.returncode == 0 and files_ok(paths, SIZE):
                 how = "mlstor bench put"
             else:
@@ -216,15 +178,8 @@ def main():
     # ---- pre-touch RAM (see --prewarm-gib)
     pw = a.prewarm_gib if a.prewarm_gib is not None else 3 * total / (1 << 30)
     if pw > 0:
-        t0 = time.perf_counter()
-        code = ("import mmap\n"
-                f"n = {int(pw * (1 << 30))}; step = 1 << 30\n"
-                "keep = []; blk = b'\\1' * (1 << 24)\n"
-                "while n > 0:\n"
-                "    m = mmap.mmap(-1, min(step, n)); keep.append(m); n -= len(m)\n"
-                "    for off in range(0, len(m), len(blk)): m[off:off + len(blk)] = blk[:len(m) - off]\n")
-        subprocess.run([sys.executable, "-c", code], check=True, timeout=per_call_timeout)
-        print(f"pre-touched {pw:.1f} GiB of RAM in {time.perf_counter() - t0:.1f} s")
+        dt = prewarm_ram(pw, per_call_timeout)
+        print(f"pre-touched {pw:.1f} GiB of RAM in {dt:.1f} s")
 
     # ---- warm the page cache
     t0 = time.perf_counter()
@@ -233,7 +188,7 @@ def main():
 
     # ---- contenders
     def c_cat():
-        p, wall, cpu = run_child(["cat", *paths], per_call_timeout, stdout=subprocess.DEVNULL)
+        p, wall, cpu = run_timed(["cat", *paths], per_call_timeout, stdout=subprocess.DEVNULL)
         if p.returncode != 0:
             raise RuntimeError(f"cat rc={p.returncode}: {p.stderr[-300:]!r}")
         return {"gbps": GB / wall, "wall": wall, "cpu": cpu}
@@ -242,14 +197,9 @@ def main():
         def run():
             cmd = [mbin, "bench", "get", prefix, "--objects", str(N), "--size", str(SIZE),
                    "--concurrency", str(T)] + (["--into"] if into else []) + ["--json"]
-            p, wall, cpu = run_child(cmd, per_call_timeout)
-            if p.returncode != 0:
-                raise RuntimeError(f"rc={p.returncode}: {p.stderr.decode(errors='replace')[-400:]}")
-            try:
-                j = parse_json_line(p.stdout)
-            except ValueError:
-                raise RuntimeError(f"no JSON on stdout (rc=0); stdout {p.stdout.decode(errors='replace')[-200:]!r} "
-                                   f"stderr {p.stderr.decode(errors='replace')[-200:]!r}") from None
+            p, wall, cpu = run_timed(cmd, per_call_timeout)
+            check_rc(p)
+            j = mlstor_json(p)
             if int(j.get("bytes", -1)) != total:
                 raise RuntimeError(f"mlstor reported bytes={j.get('bytes')} != {total}")
             secs = float(j["seconds"])
@@ -268,9 +218,8 @@ def main():
             env = dict(os.environ, MLSTOR_BENCH_SAMPLE=json.dumps(sample))
             cmd = [sys.executable, os.path.abspath(__file__), "--child-s3dlio", mode, "--dir", d,
                    "--objects", str(N), "--size-mib", str(a.size_mib), "--concurrency", str(T)]
-            p, wall, _ = run_child(cmd, per_call_timeout, env=env)
-            if p.returncode != 0:
-                raise RuntimeError(f"rc={p.returncode}: {p.stderr.decode(errors='replace')[-400:]}")
+            p, wall, _ = run_timed(cmd, per_call_timeout, env=env)
+            check_rc(p)
             j = parse_json_line(p.stdout)
             if j["bytes"] != total or j["short"] or j["hash_mismatch"]:
                 raise RuntimeError(f"bad read: bytes={j['bytes']} short={j['short']} mism={j['hash_mismatch']}")
@@ -294,16 +243,10 @@ def main():
     errors = {}
     for rep in range(a.repeat):
         for name, fn in contenders:
-            if name in errors:
-                continue
-            try:
-                r = fn()
-                results[name].append(r)
-                extra = f"  ({r['cpu_note']})" if r.get("cpu_note") else ""
-                print(f"  rep {rep + 1}: {name:26s} {r['gbps']:7.3f} GB/s  cpu {r['cpu']:.3f} s{extra}", flush=True)
-            except Exception as e:  # noqa: BLE001
-                errors[name] = f"{type(e).__name__}: {str(e)[:300]}"
-                print(f"  rep {rep + 1}: {name:26s} ERROR {errors[name]}", flush=True)
+            measure(name, fn, results, errors,
+                    lambda r: (f"  rep {rep + 1}: {name:26s} {r['gbps']:7.3f} GB/s  cpu {r['cpu']:.3f} s"
+                               + (f"  ({r['cpu_note']})" if r.get("cpu_note") else "")),
+                    lambda err: f"  rep {rep + 1}: {name:26s} ERROR {err}")
 
     # ---- summary
     summary = {}
@@ -311,17 +254,14 @@ def main():
         rs = results[name]
         if not rs:
             continue
-        g = [r["gbps"] for r in rs]
-        s = {"median_gbps": statistics.median(g), "min_gbps": min(g), "max_gbps": max(g),
-             "cpu_s_per_gb": statistics.median(r["cpu"] for r in rs) / GB, "runs": rs}
+        s = {**gbps_stats(rs), "cpu_s_per_gb": statistics.median(r["cpu"] for r in rs) / GB, "runs": rs}
         if "outer_gbps" in rs[0]:
             s["outer_median_gbps"] = statistics.median(r["outer_gbps"] for r in rs)
         summary[name] = s
 
     print(f"\n{N} x {SIZE / MIB:g} MiB, file://, hot page cache, concurrency {T}, median of {a.repeat} "
           f"(GB = 1e9 B)")
-    print("| contender | GB/s (median) | min–max | CPU s/GB | note |")
-    print("|---|---|---|---|---|")
+    print_table_header("contender", "GB/s (median)", "min–max", "CPU s/GB", "note")
     for name, _ in contenders:
         if name in summary:
             s = summary[name]
@@ -344,23 +284,11 @@ def main():
         return summary[name]["median_gbps"] if name in summary else None
 
     goals = []
-
-    def goal(label, num, den, target, num_name, den_name):
-        if num is None or den is None:
-            missing = num_name if num is None else den_name
-            line = f"{label}: n/a ({missing} not measured)  goal >= {target}"
-            verdict = None
-        else:
-            ratio = num / den
-            verdict = ratio >= target
-            line = f"{label}: {ratio:.2f}x ({num:.3f} / {den:.3f} GB/s)  goal >= {target}  {'PASS' if verdict else 'MISS'}"
-        print(line)
-        goals.append({"goal": label, "target": target, "line": line, "pass": verdict})
-
     print()
-    goal("mlstor get / s3dlio get_many", med("mlstor get"), med(f"s3dlio get_many({T})"), 2.0,
-         "mlstor get", "s3dlio get_many")
-    goal("mlstor get_into / cat", med("mlstor get_into"), med("cat"), 0.9, "mlstor get_into", "cat")
+    ratio_goal(goals, "mlstor get / s3dlio get_many", med("mlstor get"), med(f"s3dlio get_many({T})"), 2.0,
+               "mlstor get", "s3dlio get_many", nd=3)
+    ratio_goal(goals, "mlstor get_into / cat", med("mlstor get_into"), med("cat"), 0.9, "mlstor get_into", "cat",
+               nd=3)
 
     if a.json_out:
         with open(a.json_out, "w") as f:

@@ -48,7 +48,6 @@ import importlib.util
 import ipaddress
 import json
 import os
-import resource
 import signal
 import statistics
 import subprocess
@@ -57,8 +56,10 @@ import time
 import urllib.parse
 import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MIB = 1 << 20
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (MIB, check_rc, is_executable, mlstor_bin, mlstor_json, obj_name,  # noqa: E402
+                    parse_json_line, prewarm_ram, print_table_header, run_timed, rusage_self)
+
 ALL_LIBS = ["mlstor", "s3dlio", "boto3", "minio", "obstore", "s3torchconnector"]
 PY_MODULE = {"s3dlio": "s3dlio", "boto3": "boto3", "minio": "minio", "obstore": "obstore",
              "s3torchconnector": "s3torchconnectorclient"}
@@ -69,17 +70,7 @@ class Watchdog(BaseException):
 
 
 def obj_key(prefix, i):
-    return f"{prefix}obj-{i:06d}"
-
-
-def cpu_self():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def cpu_children():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+    return prefix + obj_name(i)
 
 
 def is_loopback(endpoint):
@@ -168,10 +159,10 @@ def child_main(a):
         seed = int.from_bytes(hashlib.sha256(prefix.encode()).digest()[:8], "little")
         data = gen_data(N, SIZE, seed)
         out["md5"] = {str(i): hashlib.md5(data[i]).hexdigest() for i in samples}
-        c0, t0 = cpu_self(), time.perf_counter()
+        c0, t0 = rusage_self(), time.perf_counter()
         with cf.ThreadPoolExecutor(T) as ex:
             list(ex.map(put, keys, data))
-        out["seconds"], out["cpu_seconds"] = time.perf_counter() - t0, cpu_self() - c0
+        out["seconds"], out["cpu_seconds"] = time.perf_counter() - t0, rusage_self() - c0
         out["bytes"] = N * SIZE
     else:
         kept = {}
@@ -185,10 +176,10 @@ def child_main(a):
             if i in samples:
                 kept[i] = b  # hashed after the timed region
             return n
-        c0, t0 = cpu_self(), time.perf_counter()
+        c0, t0 = rusage_self(), time.perf_counter()
         with cf.ThreadPoolExecutor(T) as ex:
             total = sum(ex.map(one, range(N)))
-        out["seconds"], out["cpu_seconds"] = time.perf_counter() - t0, cpu_self() - c0
+        out["seconds"], out["cpu_seconds"] = time.perf_counter() - t0, rusage_self() - c0
         out["bytes"] = total
         out["short"] = short[:3]
         out["md5"] = {str(i): hashlib.md5(b).hexdigest() for i, b in kept.items()}
@@ -220,19 +211,6 @@ def autodetect_server_pid(endpoint):
     except Exception:  # noqa: BLE001
         pass
     return 0
-
-
-def run_proc(cmd, env, timeout):
-    c0, t0 = cpu_children(), time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=timeout)
-    return p, time.perf_counter() - t0, cpu_children() - c0
-
-
-def last_json(stdout):
-    for line in reversed(stdout.decode(errors="replace").splitlines()):
-        if line.strip().startswith("{"):
-            return json.loads(line)
-    raise ValueError("no JSON object on stdout: " + stdout.decode(errors="replace")[-300:])
 
 
 def main():
@@ -278,7 +256,7 @@ def main():
     SIZE = int(a.size_mib * MIB)
     GB = N * SIZE / 1e9
     per_call_timeout = max(120, a.timeout // 3)
-    mbin = os.environ.get("MLSTOR_BIN") or os.path.join(ROOT, "target", "release", "mlstor")
+    mbin = mlstor_bin()
 
     if importlib.util.find_spec("boto3") is None:
         sys.exit("boto3 is needed for bucket setup / listing / cleanup: run `bash bench/setup.sh` "
@@ -311,20 +289,13 @@ def main():
 
     pw = a.prewarm_gib if a.prewarm_gib is not None else 3 * N * SIZE / (1 << 30)
     if pw > 0:
-        t0 = time.perf_counter()
-        code = ("import mmap\n"
-                f"n = {int(pw * (1 << 30))}; step = 1 << 30\n"
-                "keep = []; blk = b'\\1' * (1 << 24)\n"
-                "while n > 0:\n"
-                "    m = mmap.mmap(-1, min(step, n)); keep.append(m); n -= len(m)\n"
-                "    for off in range(0, len(m), len(blk)): m[off:off + len(blk)] = blk[:len(m) - off]\n")
-        subprocess.run([sys.executable, "-c", code], check=True, timeout=per_call_timeout)
-        print(f"pre-touched {pw:.1f} GiB of RAM in {time.perf_counter() - t0:.1f} s")
+        dt = prewarm_ram(pw, per_call_timeout)
+        print(f"pre-touched {pw:.1f} GiB of RAM in {dt:.1f} s")
 
     libs, skipped = [], {}
     for lib in [x.strip() for x in a.libs.split(",") if x.strip()]:
         if lib == "mlstor":
-            if os.path.isfile(mbin) and os.access(mbin, os.X_OK):
+            if is_executable(mbin):
                 libs.append(lib)
             else:
                 skipped[lib] = f"mlstor: not built ({mbin}), skipped"
@@ -375,16 +346,10 @@ def main():
             uri = f"s3://{a.bucket}/{prefix}"
             cmd = [mbin, "bench", op, uri, "--objects", str(N), "--size", str(SIZE),
                    "--concurrency", str(T), "--json"]
-            p, wall, cpu = run_proc(cmd, env, per_call_timeout)
+            p, wall, cpu = run_timed(cmd, per_call_timeout, env=env)
             srv = server.cpu() - s0
-            if p.returncode != 0:
-                raise RuntimeError(f"mlstor bench {op} rc={p.returncode}: {p.stderr.decode(errors='replace')[-400:]}")
-            try:
-                j = last_json(p.stdout)
-            except ValueError:
-                raise RuntimeError(f"mlstor bench {op}: no JSON on stdout (rc=0); stdout "
-                                   f"{p.stdout.decode(errors='replace')[-200:]!r} stderr "
-                                   f"{p.stderr.decode(errors='replace')[-200:]!r}") from None
+            check_rc(p, f"mlstor bench {op} ")
+            j = mlstor_json(p, f"mlstor bench {op}: ")
             if int(j.get("bytes", -1)) != N * SIZE:
                 raise RuntimeError(f"mlstor reported bytes={j.get('bytes')} != {N * SIZE}")
             r = {"seconds": float(j["seconds"]), "cpu": cpu, "srv": srv, "self_cpu": j.get("cpu_seconds"),
@@ -396,11 +361,10 @@ def main():
         cmd = [sys.executable, os.path.abspath(__file__), "--child", lib, "--phase", op, "--prefix", prefix,
                "--endpoint", a.endpoint, "--region", a.region, "--bucket", a.bucket, "--objects", str(N), "--size-mib", str(a.size_mib),
                "--concurrency", str(T)]
-        p, wall, whole_cpu = run_proc(cmd, env, per_call_timeout)
+        p, wall, whole_cpu = run_timed(cmd, per_call_timeout, env=env)
         srv = server.cpu() - s0
-        if p.returncode != 0:
-            raise RuntimeError(f"{lib} {op} rc={p.returncode}: {p.stderr.decode(errors='replace')[-400:]}")
-        j = last_json(p.stdout)
+        check_rc(p, f"{lib} {op} ")
+        j = parse_json_line(p.stdout, show_tail=True)
         r = {"seconds": j["seconds"], "cpu": j["cpu_seconds"], "srv": srv, "whole_process_cpu": whole_cpu,
              "md5": j.get("md5", {})}
         if op == "get":
@@ -478,9 +442,8 @@ def main():
     srv_on = bool(pid)
     print(f"\nendpoint={a.endpoint} {N} x {SIZE / MIB:g} MiB, concurrency {T}, median of {a.repeat} "
           f"(GB = 1e9 B; CPU s/GB = CPU-seconds per GB moved; per-rep values in brackets)")
-    print("| library | write GB/s | read GB/s | client CPU s/GB (W) | client CPU s/GB (R) | "
-          "server CPU s/GB (W) | server CPU s/GB (R) | check |")
-    print("|---|---|---|---|---|---|---|---|")
+    print_table_header("library", "write GB/s", "read GB/s", "client CPU s/GB (W)", "client CPU s/GB (R)",
+                       "server CPU s/GB (W)", "server CPU s/GB (R)", "check")
 
     def cell(lib, k, nd):
         v = med[lib][k]
