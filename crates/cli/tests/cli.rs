@@ -149,6 +149,12 @@ fn bad_input_is_one_clear_line() {
     );
     let d = tempfile::tempdir().expect("tempdir");
     fails(&["rm", &format!("file://{}/", d.path().display())], "--recursive");
+    // Sizes nothing can hold are errors, not aborts.
+    fails(&["datagen", "--size", "100TB", "--oneshot"], "cannot allocate");
+    fails(
+        &["bench", "put", "memory://huge/x", "-n", "1", "-s", "100TB"],
+        "cannot allocate",
+    );
 }
 
 #[test]

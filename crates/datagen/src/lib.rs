@@ -69,6 +69,9 @@ pub enum Error {
         expected: u8,
         found: u8,
     },
+    /// The system cannot provide a buffer of this size.
+    #[error("cannot allocate {size} bytes for the generated data")]
+    OutOfMemory { size: usize },
     /// Bytes read back extend past the object's end.
     #[error("object {object_id} has {size} bytes; {len} bytes at offset {offset} run past its end")]
     PastEnd {
@@ -207,12 +210,18 @@ impl DataGen {
 
     /// Object `object_id` of `size` bytes in a fresh buffer, generated on `threads` threads.
     pub fn generate(&self, object_id: u64, size: usize, threads: usize) -> Vec<u8> {
-        let mut out = vec![0u8; size];
+        self.try_generate(object_id, size, threads)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`generate`](Self::generate), but a size the system cannot allocate is an error.
+    pub fn try_generate(&self, object_id: u64, size: usize, threads: usize) -> Result<Vec<u8>> {
+        let mut out = zeroed(size).ok_or(Error::OutOfMemory { size })?;
         match thread_pool(threads) {
             Some(pool) => self.fill_parallel(object_id, size as u64, 0, &mut out, &pool, &mut Vec::new()),
             None => self.fill(object_id, size as u64, 0, &mut out, &mut Vec::new()),
         }
-        out
+        Ok(out)
     }
 
     /// A streaming generator over object `object_id` of `size` bytes.
@@ -258,6 +267,23 @@ impl DataGen {
         }
         Ok(())
     }
+}
+
+/// `len` zero bytes, lazily zeroed by the system (like `vec![0; len]`), or `None` when the
+/// allocation is refused instead of aborting the process.
+fn zeroed(len: usize) -> Option<Vec<u8>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(len).ok()?;
+    // SAFETY: non-zero size; the pointer is checked for null below.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: allocated by the global allocator with exactly Vec<u8>'s layout for capacity
+    // `len`, and all `len` bytes are initialised (zeroed).
+    Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
 /// A pool of exactly `threads` threads, or `None` for one (the caller's) thread.

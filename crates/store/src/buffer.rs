@@ -31,10 +31,23 @@ unsafe impl Send for Buffer {}
 // SAFETY: shared access only reads the bytes.
 unsafe impl Sync for Buffer {}
 
+/// The error of an allocation the system refused (a size read from an object or an option can
+/// be anything, so this is an error, never an abort).
+fn refused(len: usize) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::OutOfMemory,
+        format!("cannot allocate a buffer of {len} bytes"),
+    )
+}
+
 impl Buffer {
     /// A zeroed buffer of at least `len` bytes (rounded up to whole pages).
-    pub fn new(len: usize) -> Buffer {
-        let cap = len.max(1).next_multiple_of(PAGE);
+    pub fn new(len: usize) -> std::io::Result<Buffer> {
+        let cap = len
+            .max(1)
+            .checked_next_multiple_of(PAGE)
+            .ok_or_else(|| refused(len))?;
+        let layout = Layout::from_size_align(cap, PAGE).map_err(|_| refused(len))?;
         let raw = if cap >= HUGE {
             // Large: an anonymous mapping, whose zero pages cost nothing until touched.
             // (Not advised as huge pages: on-fault compaction cost more client CPU than the
@@ -51,19 +64,15 @@ impl Buffer {
                 )
             };
             if p == libc::MAP_FAILED {
-                alloc::handle_alloc_error(Self::layout(cap));
+                return Err(refused(len));
             }
             p.cast::<u8>()
         } else {
             // SAFETY: the layout has a non-zero size.
-            unsafe { alloc::alloc_zeroed(Self::layout(cap)) }
+            unsafe { alloc::alloc_zeroed(layout) }
         };
-        let ptr = NonNull::new(raw).unwrap_or_else(|| alloc::handle_alloc_error(Self::layout(cap)));
-        Buffer { ptr, cap }
-    }
-
-    fn layout(cap: usize) -> Layout {
-        Layout::from_size_align(cap, PAGE).unwrap_or_else(|_| panic!("buffer of {cap} bytes is too large"))
+        let ptr = NonNull::new(raw).ok_or_else(|| refused(len))?;
+        Ok(Buffer { ptr, cap })
     }
 
     pub fn capacity(&self) -> usize {
@@ -87,8 +96,13 @@ impl Drop for Buffer {
             // SAFETY: unmapping exactly the mapping made in `new`.
             unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.cap) };
         } else {
-            // SAFETY: allocated in `new` with this very layout.
-            unsafe { alloc::dealloc(self.ptr.as_ptr(), Self::layout(self.cap)) }
+            // SAFETY: allocated in `new` with this layout, which was valid then.
+            unsafe {
+                alloc::dealloc(
+                    self.ptr.as_ptr(),
+                    Layout::from_size_align_unchecked(self.cap, PAGE),
+                )
+            }
         }
     }
 }
@@ -102,7 +116,7 @@ pub struct Pooled {
 }
 
 /// A buffer of at least `len` bytes, reused from the pool when one of a fitting size is free.
-pub fn pooled(len: usize) -> Pooled {
+pub fn pooled(len: usize) -> std::io::Result<Pooled> {
     let buf = if len >= POOL_MIN_BYTES {
         let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
         // Fitting: large enough, and not wastefully larger than asked for.
@@ -113,10 +127,11 @@ pub fn pooled(len: usize) -> Pooled {
     } else {
         None
     };
-    Pooled {
-        buf: Some(buf.unwrap_or_else(|| Buffer::new(len))),
-        len,
-    }
+    let buf = match buf {
+        Some(b) => b,
+        None => Buffer::new(len)?,
+    };
+    Ok(Pooled { buf: Some(buf), len })
 }
 
 impl Pooled {
@@ -166,18 +181,25 @@ mod tests {
     #[test]
     fn buffers_are_aligned_and_zeroed() {
         for len in [1, 4095, 4097, 3 << 20] {
-            let b = Buffer::new(len);
+            let b = Buffer::new(len).expect("alloc");
             assert!(b.capacity() >= len);
             assert_eq!(b.as_slice().as_ptr() as usize % PAGE, 0);
             assert!(b.as_slice().iter().all(|&x| x == 0));
         }
-        let big = Buffer::new(4 << 20);
+        let big = Buffer::new(4 << 20).expect("alloc");
         assert!(big.capacity() >= 4 << 20 && big.as_slice().iter().all(|&x| x == 0));
     }
 
     #[test]
+    fn impossible_sizes_are_errors_not_aborts() {
+        let e = Buffer::new(usize::MAX - 10).err().expect("refused");
+        assert_eq!(e.kind(), std::io::ErrorKind::OutOfMemory);
+        assert!(pooled(1 << 62).is_err());
+    }
+
+    #[test]
     fn pool_reuses_memory_after_bytes_drop() {
-        let mut p = pooled(1 << 20);
+        let mut p = pooled(1 << 20).expect("alloc");
         p.as_mut_slice()[..3].copy_from_slice(b"abc");
         p.set_len(3);
         let bytes = p.into_bytes();
@@ -188,7 +210,7 @@ mod tests {
         assert_eq!(&clone[..], b"abc", "memory lives while any Bytes refers to it");
         drop(clone);
         // Tests share the process-wide pool, so look for our buffer among a few takes.
-        let takes: Vec<Pooled> = (0..8).map(|_| pooled(1 << 20)).collect();
+        let takes: Vec<Pooled> = (0..8).map(|_| pooled(1 << 20).expect("alloc")).collect();
         assert!(takes.iter().any(|t| {
             t.buf
                 .as_ref()

@@ -97,13 +97,14 @@ pub async fn run(g: &GlobalArgs, cmd: &BenchCommand) -> Result<()> {
         prepare(&store, &objects, a, g.json).await?;
     }
     // get --into: one reused buffer per worker, its pages touched before the clock starts.
-    let buffers: Vec<Buffer> = (0..a.concurrency)
+    let buffers = (0..a.concurrency)
         .map(|_| {
-            let mut b = Buffer::new(if a.into { size } else { 0 });
+            let mut b = Buffer::new(if a.into { size } else { 0 })?;
             b.as_mut_slice().fill(0);
-            b
+            Ok(b)
         })
-        .collect();
+        .collect::<std::io::Result<Vec<Buffer>>>()
+        .with_context(|| format!("--into needs {} buffers of {}", a.concurrency, human(a.size)))?;
     let bar = progress::count_bar(a.objects as u64, g.json);
     let cpu0 = cpu_seconds();
     let started = Instant::now();
@@ -168,7 +169,7 @@ async fn worker(
             return Ok(hist);
         }
         let k = key(i);
-        let data = (op == Op::Put).then(|| objects.object(i));
+        let data = (op == Op::Put).then(|| objects.object(i)).transpose()?;
         let t0 = Instant::now();
         match op {
             Op::Put => {
@@ -219,7 +220,7 @@ async fn prepare(store: &Arc<dyn Store>, objects: &Arc<ObjectGen>, a: &BenchArgs
         );
         tasks.push(tokio::spawn(async move {
             while let Some(&i) = missing.get(next.fetch_add(1, Ordering::Relaxed)) {
-                store.put(&key(i), objects.object(i)).await?;
+                store.put(&key(i), objects.object(i)?).await?;
                 bar.inc(1);
             }
             anyhow::Ok(())
@@ -259,16 +260,21 @@ impl ObjectGen {
     }
 
     /// Object `i` as `Bytes` whose buffer returns to this generator when dropped.
-    fn object(self: &Arc<Self>, i: usize) -> Bytes {
+    fn object(self: &Arc<Self>, i: usize) -> Result<Bytes> {
         let reused = self.free.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut buf = reused.unwrap_or_else(|| Buffer::new(self.size));
+        let mut buf = match reused {
+            Some(b) => b,
+            None => {
+                Buffer::new(self.size).with_context(|| format!("an object of {}", human(self.size as u64)))?
+            }
+        };
         let out = &mut buf.as_mut_slice()[..self.size];
         self.data
             .fill(i as u64, self.size as u64, 0, out, &mut Vec::new());
-        Bytes::from_owner(GenBuf {
+        Ok(Bytes::from_owner(GenBuf {
             buf: Some(buf),
             origin: self.clone(),
-        })
+        }))
     }
 
     /// Checks the length and, unless `verify` is `None`, the content: both ends of the object

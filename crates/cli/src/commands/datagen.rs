@@ -69,7 +69,7 @@ pub async fn run(g: &GlobalArgs, a: &DatagenArgs) -> Result<()> {
         write_out(g, &data, a, uri, chunk, threads).await?;
         "store"
     } else if a.oneshot {
-        let obj = data.generate(a.object_id, size, threads);
+        let obj = data.try_generate(a.object_id, size, threads)?;
         std::hint::black_box(&obj);
         "oneshot"
     } else {
@@ -85,7 +85,7 @@ pub async fn run(g: &GlobalArgs, a: &DatagenArgs) -> Result<()> {
         "gb_per_s_per_thread": gbps / threads as f64, "cpu_seconds": cpu,
     });
     if a.verify_ratios {
-        let obj = data.generate(a.object_id, size, threads);
+        let obj = data.try_generate(a.object_id, size, threads)?;
         let r = ratios::measure(&obj, params.block_size);
         out["ratios"] = json!({
             "dedup": r.dedup, "dedup_4k": ratios::dedup_ratio(&obj, 4096),
@@ -161,7 +161,7 @@ async fn write_out(
         .await?;
     let mut source = data.generator(a.object_id, a.size).with_threads(threads);
     while !source.is_complete() {
-        let mut buf = buffer::pooled(chunk);
+        let mut buf = buffer::pooled(chunk)?;
         let n = source.fill_chunk(&mut buf.as_mut_slice()[..chunk]);
         buf.set_len(n);
         if let Err(e) = w.write(buf.into_bytes()).await {

@@ -222,7 +222,7 @@ impl Store for CloudStore {
         };
         let len = (res.range.end - res.range.start) as usize;
         let mut stream = res.into_stream();
-        let mut buf = buffer::pooled(len);
+        let mut buf = buffer::pooled(len).map_err(|e| Error::from_io(self.ctx.uri(key), e))?;
         let mut filled = 0;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| self.ctx.error(key, e))?;

@@ -78,7 +78,7 @@ fn read_aligned(uri: &str, f: &File, offset: u64, len: usize) -> Result<(Pooled,
     let start = offset - offset % ALIGN as u64;
     let skip = (offset - start) as usize;
     let want = round_up(skip + len, ALIGN);
-    let mut buf = buffer::pooled(want);
+    let mut buf = buffer::pooled(want).map_err(|e| Error::from_io(uri, e))?;
     let dst = &mut buf.as_mut_slice()[..want];
     let mut done = 0;
     while done < dst.len() {
@@ -184,7 +184,7 @@ impl Store for DirectStore {
             tmp,
             final_path,
             file: Arc::new(file),
-            buf: Some(Buffer::new(block)),
+            buf: Some(Buffer::new(block).map_err(|e| Error::from_io(self.root.uri_of(key), e))?),
             filled: 0,
             flushed: 0,
         }))

@@ -42,7 +42,7 @@ fn read_file(uri: &str, path: &PathBuf, range: Option<Range<u64>>) -> Result<Byt
     let size = f.metadata().map_err(|e| Error::from_io(uri, e))?.len();
     let r = clip_range(uri, range.unwrap_or(0..size), size)?;
     let len = (r.end - r.start) as usize;
-    let mut buf = buffer::pooled(len);
+    let mut buf = buffer::pooled(len).map_err(|e| Error::from_io(uri, e))?;
     let n = read_full_at(&f, &mut buf.as_mut_slice()[..len], r.start).map_err(|e| Error::from_io(uri, e))?;
     buf.set_len(n);
     Ok(buf.into_bytes())
