@@ -9,6 +9,14 @@ if [[ ${CI:-} == true ]]; then
   export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 fi
 
+# A Python with the reference readers, for the format interop tests.
+VENV=target/test-venv
+if ! "$VENV/bin/python" -c "import numpy" 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check numpy
+fi
+export MLSTOR_TEST_PYTHON=$PWD/$VENV/bin/python
+
 scripts/test-servers.sh start
 trap 'scripts/test-servers.sh stop >/dev/null 2>&1 || true' EXIT
 eval "$(scripts/test-servers.sh env)"

@@ -1,0 +1,24 @@
+//! Encoders and readers for the sample-file formats DLIO generates and reads, working on
+//! bytes (the benchmark moves them through a store). So far: [`npy`] and [`npz`] (numpy's
+//! formats, as `np.save` / `np.savez` write them).
+
+pub mod npy;
+pub mod npz;
+
+/// Errors of decoding a file: each names what is wrong, none panics.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("not a {format} file: {reason}")]
+    Corrupt { format: &'static str, reason: String },
+    #[error("{format} file holds {have} samples; sample {index} was asked for")]
+    NoSuchSample {
+        format: &'static str,
+        index: u64,
+        have: u64,
+    },
+    #[error("unsupported {format} content: {reason}")]
+    Unsupported { format: &'static str, reason: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

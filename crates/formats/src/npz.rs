@@ -1,0 +1,93 @@
+//! NumPy's `.npz` (a zip of `.npy` members) as DLIO writes it: `np.savez(path, x=records,
+//! y=labels)` with `records` a `uint8` array `(dim1, dim2, num_samples)` and `y` that many
+//! zero labels (`int64`); `np.savez_compressed` (DLIO's `compression: zip`) deflates them.
+
+use std::io::{Cursor, Read, Write};
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipArchive, ZipWriter};
+
+use crate::{Error, Result, npy};
+
+fn corrupt(reason: impl std::fmt::Display) -> Error {
+    Error::Corrupt {
+        format: "npz",
+        reason: reason.to_string(),
+    }
+}
+
+/// An `.npz` file with `x` = `data` of `shape` (`uint8`) and `y` = `shape[last]` zero labels.
+pub fn encode(shape: &[u64], data: &[u8], compressed: bool) -> Result<Vec<u8>> {
+    let samples = *shape.last().unwrap_or(&1);
+    let method = if compressed {
+        CompressionMethod::Deflated
+    } else {
+        CompressionMethod::Stored
+    };
+    let big = data.len() as u64 >= u32::MAX as u64 - 4096;
+    let opts = SimpleFileOptions::default()
+        .compression_method(method)
+        .large_file(big);
+    let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(data.len() + 1024)));
+    let io = |e: std::io::Error| corrupt(format!("cannot build the zip: {e}"));
+    zip.start_file("x.npy", opts).map_err(corrupt)?;
+    zip.write_all(&npy::header("|u1", shape)).map_err(io)?;
+    zip.write_all(data).map_err(io)?;
+    zip.start_file("y.npy", opts).map_err(corrupt)?;
+    zip.write_all(&npy::header("<i8", &[samples])).map_err(io)?;
+    zip.write_all(&vec![0u8; samples as usize * 8]).map_err(io)?;
+    Ok(zip.finish().map_err(corrupt)?.into_inner())
+}
+
+/// The bytes of member `name` (e.g. `x.npy`).
+pub fn member(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
+    let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
+    let mut file = zip
+        .by_name(name)
+        .map_err(|e| corrupt(format!("member {name}: {e}")))?;
+    let mut out = Vec::with_capacity(file.size().min(bytes.len() as u64 * 4) as usize);
+    file.read_to_end(&mut out)
+        .map_err(|e| corrupt(format!("member {name}: {e}")))?;
+    Ok(out)
+}
+
+/// Sample `index` of the file (`x[..., index]`), as DLIO's npz reader returns it.
+pub fn sample_u8(bytes: &[u8], index: u64) -> Result<Vec<u8>> {
+    npy::sample_u8(&member(bytes, "x.npy")?, index).map_err(|e| match e {
+        Error::Corrupt { reason, .. } => corrupt(format!("x.npy: {reason}")),
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_stored_and_deflated() {
+        let data: Vec<u8> = (0..4 * 5 * 3).map(|i| (i * 7 % 251) as u8).collect();
+        for compressed in [false, true] {
+            let file = encode(&[4, 5, 3], &data, compressed).expect("encode");
+            let x = member(&file, "x.npy").expect("x");
+            assert_eq!(npy::parse_header(&x).expect("h").shape, [4, 5, 3]);
+            let y = npy::parse_header(&member(&file, "y.npy").expect("y")).expect("h");
+            assert_eq!((y.descr.as_str(), y.shape.as_slice()), ("<i8", &[3u64][..]));
+            let s2 = sample_u8(&file, 2).expect("sample");
+            assert_eq!(s2.len(), 20);
+            assert_eq!(s2[1], data[3 + 2]);
+        }
+    }
+
+    #[test]
+    fn corrupt_files_are_errors_not_panics() {
+        let file = encode(&[8, 8, 2], &[1; 128], false).expect("encode");
+        assert!(matches!(sample_u8(b"not a zip", 0), Err(Error::Corrupt { .. })));
+        for cut in [0, 10, 40, file.len() / 2, file.len() - 1] {
+            assert!(sample_u8(&file[..cut], 0).is_err(), "cut at {cut}");
+        }
+        let mut flipped = file.clone();
+        let mid = flipped.len() / 3;
+        flipped[mid] ^= 0xff;
+        let _ = sample_u8(&flipped, 0); // an error or other bytes, never a panic
+    }
+}
