@@ -1,9 +1,11 @@
 //! Encoders and readers for the sample-file formats DLIO generates and reads, working on
 //! bytes (the benchmark moves them through a store). So far: [`npy`] and [`npz`] (numpy's
-//! formats, as `np.save` / `np.savez` write them).
+//! formats, as `np.save` / `np.savez` write them) and [`tfrecord`] (TensorFlow's record
+//! framing with `tf.train.Example` payloads, plus the DALI index files DLIO creates).
 
 pub mod npy;
 pub mod npz;
+pub mod tfrecord;
 
 /// Errors of decoding a file: each names what is wrong, none panics.
 #[derive(Debug, thiserror::Error)]
