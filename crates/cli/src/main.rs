@@ -115,6 +115,8 @@ enum Command {
     Cat(commands::cat::CatArgs),
     /// Print a workload fully resolved (DLIO defaults, ${VAR}s, overrides; secrets masked).
     Config(commands::config::ConfigArgs),
+    /// Write a workload's dataset (DLIO's file layout and formats) through the store.
+    Generate(commands::generate::GenerateArgs),
     /// Generate data with exact dedup/compression ratios and report GB/s.
     Datagen(commands::datagen::DatagenArgs),
     /// Object-store load generator: put or get N objects and report throughput and latency.
@@ -142,6 +144,7 @@ fn main() -> ExitCode {
             Command::Bench(b) => commands::bench::run(g, b).await,
             Command::Datagen(a) => commands::datagen::run(g, a).await,
             Command::Config(a) => commands::config::run(g, a).await,
+            Command::Generate(a) => commands::generate::run(g, a).await,
         }
     });
     match result {

@@ -1,3 +1,5 @@
 //! Pure planning: which files a run has and which rank handles which. No I/O here.
 
 pub mod files;
+pub mod locations;
+pub mod samples;

@@ -5,6 +5,7 @@ pub mod cat;
 pub mod config;
 pub mod cp;
 pub mod datagen;
+pub mod generate;
 pub mod ls;
 pub mod rm;
 pub mod stat;

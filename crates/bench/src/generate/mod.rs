@@ -1,0 +1,164 @@
+//! Dataset generation: DLIO's files (names, sample shapes, formats) written through a
+//! [`Store`], rank `r` of `n` writing the files `i` with `i mod n = r`, several files in flight.
+//! Sample bytes come from `mlstor-datagen` (object id = file index, seed = `train.seed`).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use mlstor_datagen::{DataGen, Params};
+use mlstor_formats::{npy, npz, tfrecord};
+use mlstor_store::{Store, StoreExt, WriterOptions};
+
+use crate::config::schema::{Compression, Format, Workload};
+use crate::plan::files::{Split, dataset_files, files_for_rank};
+use crate::plan::samples::dims;
+
+/// Errors of generation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GenerateError {
+    #[error("generating dataset.format {0} is not supported yet (supported: npz, npy, tfrecord)")]
+    FormatNotSupported(&'static str),
+    #[error("dataset.compression {0:?} is not supported for dataset.format {1}")]
+    CompressionNotSupported(Compression, &'static str),
+    #[error(transparent)]
+    Store(#[from] mlstor_store::Error),
+    #[error("encoding {file}")]
+    Encode {
+        file: String,
+        #[source]
+        source: mlstor_formats::Error,
+    },
+    #[error(transparent)]
+    Datagen(#[from] mlstor_datagen::Error),
+    #[error("a generation task failed")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// What one rank wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateReport {
+    pub files: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// Checks that the workload's dataset can be generated, before anything is written.
+pub fn check(w: &Workload) -> Result<(), GenerateError> {
+    let f = w.dataset.format;
+    match f {
+        Format::Npz | Format::Npy | Format::Tfrecord => {}
+        other => return Err(GenerateError::FormatNotSupported(other.extension())),
+    }
+    let c = w.dataset.compression;
+    let ok = c == Compression::None || (f == Format::Npz && c == Compression::Zip);
+    if !ok {
+        return Err(GenerateError::CompressionNotSupported(c, f.extension()));
+    }
+    Ok(())
+}
+
+/// Writes this rank's share of the dataset into `store` (rooted at the data folder);
+/// `on_file(bytes)` is called after each file.
+pub async fn generate(
+    w: &Workload,
+    store: Arc<dyn Store>,
+    rank: usize,
+    ranks: usize,
+    concurrency: usize,
+    on_file: &(dyn Fn(u64) + Send + Sync),
+) -> Result<GenerateReport, GenerateError> {
+    check(w)?;
+    let data = DataGen::new(Params {
+        seed: w.train.seed,
+        ..Params::default()
+    })?;
+    let mut files: Vec<(Split, String)> = Vec::new();
+    for split in [Split::Train, Split::Valid] {
+        files.extend(dataset_files(&w.dataset, split).into_iter().map(|f| (split, f)));
+    }
+    let mine: Vec<(u64, Split, String)> = files_for_rank(files.len(), rank, ranks)
+        .map(|i| (i as u64, files[i].0, files[i].1.clone()))
+        .collect();
+    let started = Instant::now();
+    let written: Vec<u64> = futures::stream::iter(mine)
+        .map(|(i, split, key)| {
+            let (w, data, store) = (w.clone(), data.clone(), store.clone());
+            async move {
+                let (body, index) = {
+                    let key = key.clone();
+                    tokio::task::spawn_blocking(move || encode(&w, &data, i, &key)).await??
+                };
+                let n = body.len() as u64;
+                put(&store, &key, body).await?;
+                if let Some(idx) = index {
+                    let name = key.rsplit('/').next().unwrap_or(&key);
+                    store
+                        .put(&format!("index/{}/{name}.idx", split.folder()), Bytes::from(idx))
+                        .await?;
+                }
+                on_file(n);
+                Ok::<u64, GenerateError>(n)
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    Ok(GenerateReport {
+        files: written.len() as u64,
+        bytes: written.iter().sum(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Large files stream through the multipart writer; small ones are one PUT.
+async fn put(store: &Arc<dyn Store>, key: &str, body: Bytes) -> Result<(), GenerateError> {
+    const PART: usize = 16 << 20;
+    if body.len() > 4 * PART {
+        store
+            .put_streaming(
+                key,
+                body,
+                WriterOptions {
+                    part_size: PART,
+                    concurrency: 0,
+                },
+            )
+            .await?;
+    } else {
+        store.put(key, body).await?;
+    }
+    Ok(())
+}
+
+/// File `i` (global index: training files, then evaluation files) and, for TFRecord, its index.
+fn encode(w: &Workload, data: &DataGen, i: u64, key: &str) -> Result<(Bytes, Option<String>), GenerateError> {
+    let d = &w.dataset;
+    let (d1, d2) = dims(d, w.train.seed, i);
+    let n = d.num_samples_per_file;
+    let sample = (d1 * d2) as usize;
+    let raw = data.try_generate(i, sample * n as usize, 1)?;
+    let enc = |source| GenerateError::Encode {
+        file: key.to_string(),
+        source,
+    };
+    Ok(match d.format {
+        Format::Npy => (Bytes::from(npy::encode_u8(&[d1, d2, n], &raw)), None),
+        Format::Npz => {
+            let zip = npz::encode(&[d1, d2, n], &raw, d.compression == Compression::Zip).map_err(enc)?;
+            (Bytes::from(zip), None)
+        }
+        Format::Tfrecord => {
+            let side = d.record_length_bytes.max(1.0).sqrt() as i64;
+            let mut out = Vec::with_capacity(raw.len() + n as usize * 64);
+            for s in raw.chunks(sample.max(1)).take(n as usize) {
+                tfrecord::write_record(&mut out, &tfrecord::example(s, side));
+            }
+            let index = tfrecord::index(&out).map_err(enc)?;
+            (Bytes::from(out), Some(index))
+        }
+        other => return Err(GenerateError::FormatNotSupported(other.extension())),
+    })
+}

@@ -1,0 +1,79 @@
+//! Where a workload's data and checkpoints live, and with which store options.
+
+use mlstor_store::{LoadBalance, Secret, StoreOptions};
+
+use crate::config::schema::{LoadBalanceStrategy, StorageOptions, StorageType, Workload};
+
+/// The dataset's root URI: `dataset.data_folder` when it is a URI; for object storage
+/// `<scheme>://<storage_root>/<data_folder>`; else the local path as `file://` (relative
+/// paths resolved against `cwd`).
+pub fn data_uri(w: &Workload, cwd: &std::path::Path) -> String {
+    let folder = w.dataset.data_folder.trim_end_matches('/');
+    if folder.contains("://") {
+        return folder.to_string();
+    }
+    let scheme = match w.storage.storage_type {
+        StorageType::S3 => "s3",
+        StorageType::Azure => "az",
+        StorageType::Gcs => "gs",
+        StorageType::LocalFs | StorageType::ParallelFs => {
+            let p = std::path::Path::new(folder);
+            let abs = if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                cwd.join(p)
+            };
+            return format!("file://{}", abs.display());
+        }
+    };
+    let root = w.storage.storage_root.trim_matches('/');
+    format!(
+        "{scheme}://{root}/{}",
+        folder.trim_start_matches("./").trim_start_matches('/')
+    )
+}
+
+/// Store options from a workload's `storage_options` (explicit values win over the
+/// environment, as everywhere in mlstor).
+pub fn store_options(o: &StorageOptions) -> StoreOptions {
+    let mut s = StoreOptions {
+        endpoint: o.endpoint_url.clone(),
+        access_key_id: o.access_key_id.clone(),
+        secret_access_key: o.secret_access_key.clone().map(Secret::new),
+        region: o.region.clone(),
+        endpoints: o.endpoint_uris.clone(),
+        load_balance: match o.load_balance_strategy {
+            LoadBalanceStrategy::RoundRobin => LoadBalance::RoundRobin,
+            LoadBalanceStrategy::Random => LoadBalance::Random,
+            LoadBalanceStrategy::LeastOutstanding => LoadBalance::LeastOutstanding,
+        },
+        ..StoreOptions::default()
+    };
+    if let Some(path_style) = o.s3_force_path_style {
+        s.virtual_hosted_style = !path_style;
+    }
+    s.with_env()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_uris() {
+        let mut w = Workload::default();
+        w.dataset.data_folder = "data/unet3d/".into();
+        assert_eq!(
+            data_uri(&w, std::path::Path::new("/work")),
+            "file:///work/data/unet3d"
+        );
+        w.storage.storage_type = StorageType::S3;
+        w.storage.storage_root = "bucket".into();
+        assert_eq!(
+            data_uri(&w, std::path::Path::new("/work")),
+            "s3://bucket/data/unet3d"
+        );
+        w.dataset.data_folder = "az://c/ds".into();
+        assert_eq!(data_uri(&w, std::path::Path::new("/work")), "az://c/ds");
+    }
+}

@@ -1,0 +1,189 @@
+//! `mlstor generate`: DLIO's layout and formats, rank split, object storage and
+//! multi-endpoint roots, and refusal before any write.
+use std::path::Path;
+use std::process::{Command, Output};
+
+use mlstor_formats::{npz, tfrecord};
+
+fn mlstor(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlstor"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = mlstor(dir, args);
+    assert!(
+        out.status.success(),
+        "mlstor {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path().strip_prefix(dir).expect("prefix").display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn npz_dataset_with_dlio_names_readable_by_numpy() {
+    let d = tempfile::tempdir().expect("tempdir");
+    ok(d.path(), &["generate", "unet3d_tiny"]);
+    let root = d.path().join("data/unet3d_tiny");
+    let names = files(&root);
+    assert_eq!(names.len(), 8);
+    assert_eq!(names[0], "train/img_0_of_8.npz");
+    for n in &names {
+        let bytes = std::fs::read(root.join(n)).expect("read");
+        let s = npz::sample_u8(&bytes, 0).expect("sample 0");
+        assert!(s.len() > 100_000, "{n}: {} bytes", s.len());
+    }
+    if let Ok(py) = std::env::var("MLSTOR_TEST_PYTHON") {
+        let script = "import sys, glob, numpy as np\nfs = sorted(glob.glob(sys.argv[1] + '/train/*.npz'))\nfor f in fs:\n    z = np.load(f)\n    assert z['x'].dtype == np.uint8 and z['x'].ndim == 3 and z['x'].shape[2] == 1, (f, z['x'].shape)\n    assert list(z['y']) == [0]\nprint(len(fs))";
+        let out = Command::new(py)
+            .arg("-c")
+            .arg(script)
+            .arg(&root)
+            .output()
+            .expect("python");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "8");
+    }
+}
+
+#[test]
+fn tfrecord_dataset_with_index_files() {
+    let d = tempfile::tempdir().expect("tempdir");
+    ok(
+        d.path(),
+        &["generate", "resnet50_tiny", "--set", "dataset.num_files_eval=2"],
+    );
+    let root = d.path().join("data/resnet50_tiny");
+    for (split, n) in [("train", 4), ("valid", 2)] {
+        for i in 0..n {
+            let name = format!("img_{i}_of_{n}.tfrecord");
+            let file = std::fs::read(root.join(split).join(&name)).expect("file");
+            let idx = std::fs::read_to_string(root.join("index").join(split).join(format!("{name}.idx")))
+                .expect("idx");
+            let idx = tfrecord::parse_index(&idx).expect("parse");
+            assert_eq!(idx.len(), 32, "{name}: one index line per sample");
+            let (off, size) = idx[31];
+            let rec =
+                tfrecord::decode_record(&file[off as usize..(off + size) as usize]).expect("ranged read");
+            let image = tfrecord::feature_bytes(rec, "image").expect("image");
+            assert!(image.len() > 50_000, "{name}: sample of {} bytes", image.len());
+        }
+    }
+}
+
+#[test]
+fn ranks_write_their_share_only() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for r in ["0", "2"] {
+        ok(
+            d.path(),
+            &[
+                "generate",
+                "unet3d_tiny",
+                "--rank",
+                r,
+                "--ranks",
+                "3",
+                "--set",
+                "dataset.num_files_train=7",
+            ],
+        );
+    }
+    let names = files(&d.path().join("data/unet3d_tiny"));
+    let want: Vec<String> = [0, 2, 3, 5, 6]
+        .iter()
+        .map(|i| format!("train/img_{i}_of_7.npz"))
+        .collect();
+    assert_eq!(names, want, "rank r writes files i with i mod 3 = r");
+}
+
+#[test]
+fn multi_endpoint_file_roots() {
+    let (d, other) = (tempfile::tempdir().expect("a"), tempfile::tempdir().expect("b"));
+    let second = format!("file://{}", other.path().display());
+    let out = ok(
+        d.path(),
+        &[
+            "generate",
+            "unet3d_tiny",
+            "--set",
+            "dataset.num_files_train=16",
+            "--endpoint",
+            &second,
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["files"], 16);
+    let (a, b) = (
+        files(&d.path().join("data/unet3d_tiny")).len(),
+        files(other.path()).len(),
+    );
+    assert_eq!(a + b, 16);
+    assert!(a > 0 && b > 0, "both roots hold files: {a} / {b}");
+}
+
+#[test]
+fn generation_to_s3() {
+    let Ok(bucket) = std::env::var("MLSTOR_TEST_BUCKET") else {
+        mlstor_store::conformance::skip_or_fail("MLSTOR_TEST_BUCKET is not set");
+        return;
+    };
+    let d = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("s3://{bucket}/gen-{}", std::process::id());
+    ok(
+        d.path(),
+        &[
+            "generate",
+            "resnet50_tiny",
+            &format!("++workload.dataset.data_folder={prefix}"),
+        ],
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(d.path(), &["ls", "-r", &prefix, "--json"])).expect("json");
+    let keys: Vec<&str> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["key"].as_str())
+        .collect();
+    assert_eq!(
+        keys.iter().filter(|k| k.ends_with(".tfrecord")).count(),
+        4,
+        "{keys:?}"
+    );
+    assert_eq!(keys.iter().filter(|k| k.ends_with(".idx")).count(), 4, "{keys:?}");
+    ok(d.path(), &["rm", "-r", &prefix]);
+}
+
+#[test]
+fn unsupported_formats_are_refused_before_writing() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let out = mlstor(
+        d.path(),
+        &["generate", "unet3d_tiny", "--set", "dataset.format=hdf5"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("hdf5") && err.contains("not supported"), "{err}");
+    assert!(!d.path().join("data").exists(), "nothing written");
+}
