@@ -187,3 +187,45 @@ fn unsupported_formats_are_refused_before_writing() {
     assert!(err.contains("hdf5") && err.contains("not supported"), "{err}");
     assert!(!d.path().join("data").exists(), "nothing written");
 }
+
+#[test]
+fn csv_and_indexed_binary_datasets() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let small = [
+        "--set",
+        "dataset.num_files_train=2",
+        "--set",
+        "dataset.num_samples_per_file=3",
+        "--set",
+        "dataset.record_length_bytes=4096",
+        "--set",
+        "dataset.record_length_bytes_stdev=0",
+    ];
+    let mut args = vec![
+        "generate",
+        "unet3d_tiny",
+        "--set",
+        "dataset.format=csv",
+        "--set",
+        "dataset.data_folder=csvdata",
+    ];
+    args.extend(small);
+    ok(d.path(), &args);
+    let f = std::fs::read(d.path().join("csvdata/train/img_1_of_2.csv")).expect("csv");
+    assert_eq!(mlstor_formats::csv::sample(&f, 2).expect("row").len(), 4096);
+    let mut args = vec![
+        "generate",
+        "unet3d_tiny",
+        "--set",
+        "dataset.format=indexed_binary",
+        "--set",
+        "dataset.data_folder=ib",
+    ];
+    args.extend(small);
+    ok(d.path(), &args);
+    let base = d.path().join("ib/train/img_0_of_2.indexed_binary");
+    let read = |suffix: &str| std::fs::read(format!("{}{suffix}", base.display())).expect("read");
+    let s = mlstor_formats::indexed_binary::sample(&read(""), &read(".off.idx"), &read(".sz.idx"), 2)
+        .expect("sample");
+    assert_eq!(s.len(), 4096);
+}

@@ -1,8 +1,11 @@
 //! Encoders and readers for the sample-file formats DLIO generates and reads, working on
 //! bytes (the benchmark moves them through a store). So far: [`npy`] and [`npz`] (numpy's
-//! formats, as `np.save` / `np.savez` write them) and [`tfrecord`] (TensorFlow's record
-//! framing with `tf.train.Example` payloads, plus the DALI index files DLIO creates).
+//! formats, as `np.save` / `np.savez` write them), [`tfrecord`] (TensorFlow's record
+//! framing with `tf.train.Example` payloads, plus the DALI index files DLIO creates),
+//! [`csv`] and [`indexed_binary`].
 
+pub mod csv;
+pub mod indexed_binary;
 pub mod npy;
 pub mod npz;
 pub mod tfrecord;

@@ -8,7 +8,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use mlstor_datagen::{DataGen, Params};
-use mlstor_formats::{npy, npz, tfrecord};
+use mlstor_formats::{csv, indexed_binary, npy, npz, tfrecord};
 use mlstor_store::{Store, StoreExt, WriterOptions};
 
 use crate::config::schema::{Compression, Format, Workload};
@@ -19,7 +19,9 @@ use crate::plan::samples::dims;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GenerateError {
-    #[error("generating dataset.format {0} is not supported yet (supported: npz, npy, tfrecord)")]
+    #[error(
+        "generating dataset.format {0} is not supported yet (supported: npz, npy, tfrecord, csv, indexed_binary, mmap_indexed_binary)"
+    )]
     FormatNotSupported(&'static str),
     #[error("dataset.compression {0:?} is not supported for dataset.format {1}")]
     CompressionNotSupported(Compression, &'static str),
@@ -49,7 +51,12 @@ pub struct GenerateReport {
 pub fn check(w: &Workload) -> Result<(), GenerateError> {
     let f = w.dataset.format;
     match f {
-        Format::Npz | Format::Npy | Format::Tfrecord => {}
+        Format::Npz
+        | Format::Npy
+        | Format::Tfrecord
+        | Format::Csv
+        | Format::IndexedBinary
+        | Format::MmapIndexedBinary => {}
         other => return Err(GenerateError::FormatNotSupported(other.extension())),
     }
     let c = w.dataset.compression;
@@ -87,17 +94,14 @@ pub async fn generate(
         .map(|(i, split, key)| {
             let (w, data, store) = (w.clone(), data.clone(), store.clone());
             async move {
-                let (body, index) = {
+                let (body, side_files) = {
                     let key = key.clone();
-                    tokio::task::spawn_blocking(move || encode(&w, &data, i, &key)).await??
+                    tokio::task::spawn_blocking(move || encode(&w, &data, i, split, &key)).await??
                 };
                 let n = body.len() as u64;
                 put(&store, &key, body).await?;
-                if let Some(idx) = index {
-                    let name = key.rsplit('/').next().unwrap_or(&key);
-                    store
-                        .put(&format!("index/{}/{name}.idx", split.folder()), Bytes::from(idx))
-                        .await?;
+                for (side_key, side) in side_files {
+                    store.put(&side_key, side).await?;
                 }
                 on_file(n);
                 Ok::<u64, GenerateError>(n)
@@ -133,31 +137,50 @@ async fn put(store: &Arc<dyn Store>, key: &str, body: Bytes) -> Result<(), Gener
     Ok(())
 }
 
-/// File `i` (global index: training files, then evaluation files) and, for TFRecord, its index.
-fn encode(w: &Workload, data: &DataGen, i: u64, key: &str) -> Result<(Bytes, Option<String>), GenerateError> {
+/// File `i` (global index: training files, then evaluation files) and the files that go
+/// with it (TFRecord's DALI index, indexed binary's offset and size indexes) as (key, bytes).
+fn encode(
+    w: &Workload,
+    data: &DataGen,
+    i: u64,
+    split: Split,
+    key: &str,
+) -> Result<(Bytes, Vec<(String, Bytes)>), GenerateError> {
     let d = &w.dataset;
     let (d1, d2) = dims(d, w.train.seed, i);
     let n = d.num_samples_per_file;
     let sample = (d1 * d2) as usize;
     let raw = data.try_generate(i, sample * n as usize, 1)?;
+    let samples = || raw.chunks(sample.max(1)).take(n as usize);
     let enc = |source| GenerateError::Encode {
         file: key.to_string(),
         source,
     };
     Ok(match d.format {
-        Format::Npy => (Bytes::from(npy::encode_u8(&[d1, d2, n], &raw)), None),
+        Format::Npy => (Bytes::from(npy::encode_u8(&[d1, d2, n], &raw)), vec![]),
         Format::Npz => {
             let zip = npz::encode(&[d1, d2, n], &raw, d.compression == Compression::Zip).map_err(enc)?;
-            (Bytes::from(zip), None)
+            (Bytes::from(zip), vec![])
         }
         Format::Tfrecord => {
             let side = d.record_length_bytes.max(1.0).sqrt() as i64;
             let mut out = Vec::with_capacity(raw.len() + n as usize * 64);
-            for s in raw.chunks(sample.max(1)).take(n as usize) {
+            for s in samples() {
                 tfrecord::write_record(&mut out, &tfrecord::example(s, side));
             }
             let index = tfrecord::index(&out).map_err(enc)?;
-            (Bytes::from(out), Some(index))
+            let name = key.rsplit('/').next().unwrap_or(key);
+            let index_key = format!("index/{}/{name}.idx", split.folder());
+            (Bytes::from(out), vec![(index_key, Bytes::from(index))])
+        }
+        Format::Csv => (Bytes::from(csv::encode(samples(), sample)), vec![]),
+        Format::IndexedBinary | Format::MmapIndexedBinary => {
+            let (off, sz) = indexed_binary::index(&vec![sample as u64; n as usize]);
+            let side = vec![
+                (format!("{key}.off.idx"), Bytes::from(off)),
+                (format!("{key}.sz.idx"), Bytes::from(sz)),
+            ];
+            (Bytes::from(raw), side)
         }
         other => return Err(GenerateError::FormatNotSupported(other.extension())),
     })
