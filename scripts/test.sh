@@ -11,9 +11,9 @@ fi
 
 # A Python with the reference readers, for the format interop tests.
 VENV=target/test-venv
-if ! "$VENV/bin/python" -c "import numpy" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import numpy, PIL" 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check numpy
+  "$VENV/bin/pip" install -q --disable-pip-version-check numpy pillow
 fi
 export MLSTOR_TEST_PYTHON=$PWD/$VENV/bin/python
 

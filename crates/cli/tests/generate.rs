@@ -229,3 +229,41 @@ fn csv_and_indexed_binary_datasets() {
         .expect("sample");
     assert_eq!(s.len(), 4096);
 }
+
+#[test]
+fn png_and_jpeg_datasets_open_in_pillow() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for fmt in ["png", "jpeg"] {
+        ok(
+            d.path(),
+            &[
+                "generate",
+                "unet3d_tiny",
+                "--set",
+                &format!("dataset.format={fmt}"),
+                "--set",
+                &format!("dataset.data_folder={fmt}data"),
+                "--set",
+                "dataset.num_files_train=3",
+            ],
+        );
+        let f = std::fs::read(d.path().join(format!("{fmt}data/train/img_2_of_3.{fmt}"))).expect("file");
+        let px = if fmt == "png" {
+            mlstor_formats::image::decode_png(&f)
+        } else {
+            mlstor_formats::image::decode_jpeg(&f)
+        };
+        assert!(px.expect("decode").len() > 100_000, "{fmt}");
+    }
+    if let Ok(py) = std::env::var("MLSTOR_TEST_PYTHON") {
+        let script = "import sys, glob\nfrom PIL import Image\nfs = sorted(glob.glob(sys.argv[1] + '/*data/train/*'))\nfor f in fs:\n    im = Image.open(f); im.load()\n    assert im.mode == 'L' and im.size[0] > 300, (f, im.mode, im.size)\nprint(len(fs))";
+        let out = Command::new(py)
+            .arg("-c")
+            .arg(script)
+            .arg(d.path())
+            .output()
+            .expect("python");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "6");
+    }
+}

@@ -2,9 +2,10 @@
 //! bytes (the benchmark moves them through a store). So far: [`npy`] and [`npz`] (numpy's
 //! formats, as `np.save` / `np.savez` write them), [`tfrecord`] (TensorFlow's record
 //! framing with `tf.train.Example` payloads, plus the DALI index files DLIO creates),
-//! [`csv`] and [`indexed_binary`].
+//! [`csv`], [`indexed_binary`] and [`image`] (PNG, JPEG).
 
 pub mod csv;
+pub mod image;
 pub mod indexed_binary;
 pub mod npy;
 pub mod npz;

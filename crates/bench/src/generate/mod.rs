@@ -8,7 +8,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use mlstor_datagen::{DataGen, Params};
-use mlstor_formats::{csv, indexed_binary, npy, npz, tfrecord};
+use mlstor_formats::{csv, image, indexed_binary, npy, npz, tfrecord};
 use mlstor_store::{Store, StoreExt, WriterOptions};
 
 use crate::config::schema::{Compression, Format, Workload};
@@ -20,7 +20,7 @@ use crate::plan::samples::dims;
 #[non_exhaustive]
 pub enum GenerateError {
     #[error(
-        "generating dataset.format {0} is not supported yet (supported: npz, npy, tfrecord, csv, indexed_binary, mmap_indexed_binary)"
+        "generating dataset.format {0} is not supported yet (supported: npz, npy, tfrecord, csv, indexed_binary, mmap_indexed_binary, png, jpeg)"
     )]
     FormatNotSupported(&'static str),
     #[error("dataset.compression {0:?} is not supported for dataset.format {1}")]
@@ -56,7 +56,9 @@ pub fn check(w: &Workload) -> Result<(), GenerateError> {
         | Format::Tfrecord
         | Format::Csv
         | Format::IndexedBinary
-        | Format::MmapIndexedBinary => {}
+        | Format::MmapIndexedBinary
+        | Format::Png
+        | Format::Jpeg => {}
         other => return Err(GenerateError::FormatNotSupported(other.extension())),
     }
     let c = w.dataset.compression;
@@ -148,7 +150,12 @@ fn encode(
 ) -> Result<(Bytes, Vec<(String, Bytes)>), GenerateError> {
     let d = &w.dataset;
     let (d1, d2) = dims(d, w.train.seed, i);
-    let n = d.num_samples_per_file;
+    // An image file holds one image, whatever num_samples_per_file says (as in DLIO).
+    let n = if matches!(d.format, Format::Png | Format::Jpeg) {
+        1
+    } else {
+        d.num_samples_per_file
+    };
     let sample = (d1 * d2) as usize;
     let raw = data.try_generate(i, sample * n as usize, 1)?;
     let samples = || raw.chunks(sample.max(1)).take(n as usize);
@@ -174,6 +181,26 @@ fn encode(
             (Bytes::from(out), vec![(index_key, Bytes::from(index))])
         }
         Format::Csv => (Bytes::from(csv::encode(samples(), sample)), vec![]),
+        Format::Png => {
+            let (h, w) = (
+                u32::try_from(d1).unwrap_or(u32::MAX),
+                u32::try_from(d2).unwrap_or(u32::MAX),
+            );
+            (Bytes::from(image::encode_png(w, h, &raw).map_err(enc)?), vec![])
+        }
+        Format::Jpeg => {
+            let too_big = || {
+                enc(mlstor_formats::Error::Unsupported {
+                    format: "jpeg",
+                    reason: format!("{d1} x {d2} exceeds JPEG's 65535 pixel sides"),
+                })
+            };
+            let (h, w) = (
+                u16::try_from(d1).map_err(|_| too_big())?,
+                u16::try_from(d2).map_err(|_| too_big())?,
+            );
+            (Bytes::from(image::encode_jpeg(w, h, &raw).map_err(enc)?), vec![])
+        }
         Format::IndexedBinary | Format::MmapIndexedBinary => {
             let (off, sz) = indexed_binary::index(&vec![sample as u64; n as usize]);
             let side = vec![
