@@ -9,11 +9,21 @@ if [[ ${CI:-} == true ]]; then
   export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 fi
 
+# The HDF5 C library for the hdf5 feature (Debian's package; root installs it).
+if ! pkg-config --exists hdf5 2>/dev/null; then
+  if [[ $(id -u) == 0 ]]; then
+    apt-get install -y -q libhdf5-dev >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q libhdf5-dev >/dev/null; }
+  else
+    echo "test.sh: libhdf5-dev is missing; install it (apt-get install libhdf5-dev) to test HDF5" >&2
+    exit 1
+  fi
+fi
+
 # A Python with the reference readers, for the format interop tests.
 VENV=target/test-venv
-if ! "$VENV/bin/python" -c "import numpy, PIL" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import numpy, PIL, h5py" 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check numpy pillow
+  "$VENV/bin/pip" install -q --disable-pip-version-check numpy pillow h5py
 fi
 export MLSTOR_TEST_PYTHON=$PWD/$VENV/bin/python
 
@@ -21,4 +31,4 @@ scripts/test-servers.sh start
 trap 'scripts/test-servers.sh stop >/dev/null 2>&1 || true' EXIT
 eval "$(scripts/test-servers.sh env)"
 
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --features mlstor/hdf5 "$@"

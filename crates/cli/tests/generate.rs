@@ -180,11 +180,19 @@ fn unsupported_formats_are_refused_before_writing() {
     let d = tempfile::tempdir().expect("tempdir");
     let out = mlstor(
         d.path(),
-        &["generate", "unet3d_tiny", "--set", "dataset.format=hdf5"],
+        &["generate", "unet3d_tiny", "--set", "dataset.format=hdf5_opt"],
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("hdf5") && err.contains("not supported"), "{err}");
+    assert!(err.contains("hdf5_opt") && err.contains("not supported"), "{err}");
+    if cfg!(not(feature = "hdf5")) {
+        let out = mlstor(
+            d.path(),
+            &["generate", "unet3d_tiny", "--set", "dataset.format=hdf5"],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("--features hdf5"), "{err}");
+    }
     assert!(!d.path().join("data").exists(), "nothing written");
 }
 
@@ -266,4 +274,44 @@ fn png_and_jpeg_datasets_open_in_pillow() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "6");
     }
+}
+
+#[cfg(feature = "hdf5")]
+#[test]
+fn hdf5_datasets_open_in_h5py_and_back() {
+    let d = tempfile::tempdir().expect("tempdir");
+    ok(
+        d.path(),
+        &[
+            "generate",
+            "unet3d_tiny",
+            "--set",
+            "dataset.format=hdf5",
+            "--set",
+            "dataset.compression=gzip",
+            "--set",
+            "dataset.num_samples_per_file=2",
+        ],
+    );
+    let f = std::fs::read(d.path().join("data/unet3d_tiny/train/img_5_of_8.hdf5")).expect("file");
+    assert!(mlstor_formats::hdf5::sample(&f, 1).expect("sample").len() > 100_000);
+    let Ok(py) = std::env::var("MLSTOR_TEST_PYTHON") else {
+        mlstor_store::conformance::skip_or_fail("MLSTOR_TEST_PYTHON is not set");
+        return;
+    };
+    let script = "import sys, glob, h5py, numpy as np\nfs = sorted(glob.glob(sys.argv[1] + '/data/unet3d_tiny/train/*.hdf5'))\nfor f in fs:\n    h = h5py.File(f, 'r')\n    r = h['records']\n    assert r.dtype == np.uint8 and r.ndim == 3 and r.shape[0] == 2, r.shape\n    assert list(h['labels']) == [0, 0]\nx = (np.arange(3*20*30) % 251).astype(np.uint8).reshape(3, 20, 30)\nwith h5py.File(sys.argv[1] + '/py.h5', 'w') as h:\n    h.create_dataset('records', data=x, chunks=(1, 8, 8), compression='gzip')\n    h.create_dataset('labels', data=[0, 0, 0])\nprint(len(fs))";
+    let out = Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .arg(d.path())
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "8");
+    let py_file = std::fs::read(d.path().join("py.h5")).expect("h5py file");
+    let want: Vec<u8> = (600..1200).map(|i| (i % 251) as u8).collect();
+    assert_eq!(
+        mlstor_formats::hdf5::sample(&py_file, 1).expect("read what h5py wrote"),
+        want
+    );
 }

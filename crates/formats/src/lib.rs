@@ -2,9 +2,12 @@
 //! bytes (the benchmark moves them through a store). So far: [`npy`] and [`npz`] (numpy's
 //! formats, as `np.save` / `np.savez` write them), [`tfrecord`] (TensorFlow's record
 //! framing with `tf.train.Example` payloads, plus the DALI index files DLIO creates),
-//! [`csv`], [`indexed_binary`] and [`image`] (PNG, JPEG).
+//! [`csv`], [`indexed_binary`], [`image`] (PNG, JPEG) and, with the `hdf5` feature (it needs
+//! the HDF5 C library), `hdf5`.
 
 pub mod csv;
+#[cfg(feature = "hdf5")]
+pub mod hdf5;
 pub mod image;
 pub mod indexed_binary;
 pub mod npy;

@@ -20,9 +20,11 @@ use crate::plan::samples::dims;
 #[non_exhaustive]
 pub enum GenerateError {
     #[error(
-        "generating dataset.format {0} is not supported yet (supported: npz, npy, tfrecord, csv, indexed_binary, mmap_indexed_binary, png, jpeg)"
+        "generating dataset.format {0} is not supported yet (supported: npz, npy, tfrecord, csv, indexed_binary, mmap_indexed_binary, png, jpeg, hdf5)"
     )]
     FormatNotSupported(&'static str),
+    #[error("this mlstor was built without HDF5 support: build with `--features hdf5` (needs libhdf5-dev)")]
+    NoHdf5,
     #[error("dataset.compression {0:?} is not supported for dataset.format {1}")]
     CompressionNotSupported(Compression, &'static str),
     #[error(transparent)]
@@ -59,10 +61,16 @@ pub fn check(w: &Workload) -> Result<(), GenerateError> {
         | Format::MmapIndexedBinary
         | Format::Png
         | Format::Jpeg => {}
+        #[cfg(feature = "hdf5")]
+        Format::Hdf5 => {}
+        #[cfg(not(feature = "hdf5"))]
+        Format::Hdf5 => return Err(GenerateError::NoHdf5),
         other => return Err(GenerateError::FormatNotSupported(other.extension())),
     }
     let c = w.dataset.compression;
-    let ok = c == Compression::None || (f == Format::Npz && c == Compression::Zip);
+    let ok = c == Compression::None
+        || (f == Format::Npz && c == Compression::Zip)
+        || (f == Format::Hdf5 && c == Compression::Gzip);
     if !ok {
         return Err(GenerateError::CompressionNotSupported(c, f.extension()));
     }
@@ -181,6 +189,22 @@ fn encode(
             (Bytes::from(out), vec![(index_key, Bytes::from(index))])
         }
         Format::Csv => (Bytes::from(csv::encode(samples(), sample)), vec![]),
+        #[cfg(feature = "hdf5")]
+        Format::Hdf5 => {
+            // DLIO: chunks (1, c, c) with c = ceil(sqrt(chunk_size)) capped at the mean side.
+            let mean_side = d.record_length_bytes.max(1.0).sqrt() as usize;
+            let chunk = d.enable_chunking.then(|| {
+                ((d.chunk_size as f64).sqrt().ceil() as usize)
+                    .min(mean_side)
+                    .max(1)
+            });
+            let gzip = (d.compression == Compression::Gzip).then_some(d.compression_level.min(9) as u8);
+            let layout = mlstor_formats::hdf5::Layout { chunk, gzip };
+            // h5py writes records as (n, d1, d2): sample-major, so one sample is contiguous.
+            let file = mlstor_formats::hdf5::encode(n as usize, d1 as usize, d2 as usize, &raw, layout)
+                .map_err(enc)?;
+            (Bytes::from(file), vec![])
+        }
         Format::Png => {
             let (h, w) = (
                 u32::try_from(d1).unwrap_or(u32::MAX),
