@@ -30,3 +30,17 @@ pub fn count_bar(total: u64, quiet: bool) -> ProgressBar {
     );
     bar
 }
+
+/// A file-count bar with a message (bytes and rate so far), hidden when `quiet` or stderr is
+/// not a terminal.
+pub fn files_bar(total: u64, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}

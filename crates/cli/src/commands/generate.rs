@@ -66,10 +66,13 @@ pub async fn run(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
     let store = store_for_uri(&uri, &opts)?;
     let total = (w.dataset.num_files_train + w.dataset.num_files_eval) as usize;
     let mine = mlstor_bench::plan::files::files_for_rank(total, rank, ranks).count();
-    let bar = progress::count_bar(mine as u64, g.json);
+    let bar = progress::files_bar(mine as u64, g.json);
     let bytes = AtomicU64::new(0);
+    let started = std::time::Instant::now();
     let on_file = |n: u64| {
-        bytes.fetch_add(n, Ordering::Relaxed);
+        let total = bytes.fetch_add(n, Ordering::Relaxed) + n;
+        let secs = started.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{}, {:.2} GB/s", human(total), total as f64 / 1e9 / secs));
         bar.inc(1);
     };
     let r: GenerateReport = generate::generate(&w, store.clone(), rank, ranks, a.concurrency, &on_file)
