@@ -115,6 +115,8 @@ enum Command {
     Cat(commands::cat::CatArgs),
     /// Print a workload fully resolved (DLIO defaults, ${VAR}s, overrides; secrets masked).
     Config(commands::config::ConfigArgs),
+    /// Run a workload's workflow (today: generate_data; training and checkpointing are to come).
+    Run(commands::run::RunArgs),
     /// Write a workload's dataset (DLIO's file layout and formats) through the store.
     Generate(commands::generate::GenerateArgs),
     /// Generate data with exact dedup/compression ratios and report GB/s.
@@ -145,6 +147,7 @@ fn main() -> ExitCode {
             Command::Datagen(a) => commands::datagen::run(g, a).await,
             Command::Config(a) => commands::config::run(g, a).await,
             Command::Generate(a) => commands::generate::run(g, a).await,
+            Command::Run(a) => commands::run::run(g, a).await,
         }
     });
     match result {

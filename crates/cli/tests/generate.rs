@@ -315,3 +315,22 @@ fn hdf5_datasets_open_in_h5py_and_back() {
         want
     );
 }
+
+#[test]
+fn run_generates_or_says_what_is_not_supported_yet() {
+    let d = tempfile::tempdir().expect("tempdir");
+    ok(d.path(), &["run", "unet3d_tiny", "--set", "workflow.train=False"]);
+    assert_eq!(files(&d.path().join("data/unet3d_tiny")).len(), 8);
+    let out = mlstor(d.path(), &["run", "unet3d_h100"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("train") && err.contains("not supported yet"),
+        "{err}"
+    );
+    let out = mlstor(d.path(), &["run", "llama3_8b"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("checkpoint"),
+        "never a silent skip"
+    );
+}

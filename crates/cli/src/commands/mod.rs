@@ -8,6 +8,7 @@ pub mod datagen;
 pub mod generate;
 pub mod ls;
 pub mod rm;
+pub mod run;
 pub mod stat;
 
 use anyhow::{Context, Result};
