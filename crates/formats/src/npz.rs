@@ -45,9 +45,20 @@ pub fn member(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
     let mut file = zip
         .by_name(name)
         .map_err(|e| corrupt(format!("member {name}: {e}")))?;
-    let mut out = Vec::with_capacity(file.size().min(bytes.len() as u64 * 4) as usize);
-    file.read_to_end(&mut out)
+    // Never inflate past the declared size (a damaged or hostile file could claim little
+    // and expand to much).
+    let declared = file.size();
+    let mut out = Vec::with_capacity(declared.min(bytes.len() as u64 * 4) as usize);
+    (&mut file)
+        .take(declared.saturating_add(1))
+        .read_to_end(&mut out)
         .map_err(|e| corrupt(format!("member {name}: {e}")))?;
+    if out.len() as u64 != declared {
+        return Err(corrupt(format!(
+            "member {name}: {} bytes where {declared} were declared",
+            out.len()
+        )));
+    }
     Ok(out)
 }
 
