@@ -20,27 +20,20 @@ pub fn bytes_bar(total: u64, quiet: bool) -> ProgressBar {
 
 /// A count bar (objects), hidden when `quiet` or stderr is not a terminal.
 pub fn count_bar(total: u64, quiet: bool) -> ProgressBar {
+    templated(total, quiet, "{bar:40} {pos}/{len} objects {per_sec} eta {eta}")
+}
+
+fn templated(total: u64, quiet: bool, template: &str) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} objects {per_sec} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar
 }
 
 /// A file-count bar with a message (bytes and rate so far), hidden when `quiet` or stderr is
 /// not a terminal.
 pub fn files_bar(total: u64, quiet: bool) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
+    templated(total, quiet, "{bar:40} {pos}/{len} files {msg} eta {eta}")
 }

@@ -9,19 +9,12 @@ use crate::GlobalArgs;
 
 #[derive(Args, Debug)]
 pub struct ConfigArgs {
-    /// A workload YAML path or a shipped workload name (e.g. unet3d_h100).
-    pub workload: String,
-    /// Override a key: `--set dataset.num_files_train=64` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// DLIO/Hydra-style overrides: `++workload.reader.batch_size=4`.
-    #[arg(value_name = "OVERRIDE", allow_hyphen_values = true)]
-    pub overrides: Vec<String>,
+    #[command(flatten)]
+    pub workload: super::WorkloadArgs,
 }
 
 pub async fn run(g: &GlobalArgs, a: &ConfigArgs) -> Result<()> {
-    let overrides: Vec<String> = a.set.iter().chain(&a.overrides).cloned().collect();
-    let w = config::load_with_process_env(&a.workload, &overrides)?;
+    let w = a.workload.load()?;
     if g.json {
         let mut v = serde_json::to_value(&w)?;
         mask(&mut v);

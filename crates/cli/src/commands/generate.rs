@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use mlstor_bench::config;
 use mlstor_bench::generate::{self, GenerateReport};
 use mlstor_bench::plan::locations;
 use mlstor_store::store_for_uri;
@@ -17,14 +16,8 @@ use crate::{GlobalArgs, progress};
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
-    /// A workload YAML path or a shipped workload name (e.g. unet3d_tiny).
-    pub workload: String,
-    /// Override a key: `--set dataset.num_files_train=64` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// DLIO/Hydra-style overrides: `++workload.dataset.data_folder=/mnt/data`.
-    #[arg(value_name = "OVERRIDE", allow_hyphen_values = true)]
-    pub overrides: Vec<String>,
+    #[command(flatten)]
+    pub workload: super::WorkloadArgs,
     /// Files written at once by this rank.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
@@ -41,8 +34,7 @@ fn env_number(names: &[&str]) -> Option<usize> {
 }
 
 pub async fn run(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
-    let overrides: Vec<String> = a.set.iter().chain(&a.overrides).cloned().collect();
-    let w = config::load_with_process_env(&a.workload, &overrides)?;
+    let w = a.workload.load()?;
     generate::check(&w)?;
     let rank = a
         .rank
@@ -77,12 +69,12 @@ pub async fn run(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
     };
     let r: GenerateReport = generate::generate(&w, store.clone(), rank, ranks, a.concurrency, &on_file)
         .await
-        .with_context(|| format!("generating {} into {uri}", a.workload))?;
+        .with_context(|| format!("generating {} into {uri}", a.workload.workload))?;
     bar.finish_and_clear();
     let gbps = r.bytes as f64 / 1e9 / r.seconds.max(1e-9);
     if g.json {
         return super::print_json(&json!({
-            "workload": a.workload, "uri": uri, "format": w.dataset.format.extension(), "rank": rank,
+            "workload": a.workload.workload, "uri": uri, "format": w.dataset.format.extension(), "rank": rank,
             "ranks": ranks, "files": r.files, "bytes": r.bytes, "seconds": r.seconds, "gb_per_s": gbps,
             "endpoints": store.endpoint_stats().iter().map(|e| json!({"endpoint": e.endpoint, "requests": e.requests, "bytes": e.bytes})).collect::<Vec<_>>(),
         }));

@@ -12,6 +12,31 @@ pub mod run;
 pub mod stat;
 
 use anyhow::{Context, Result};
+use clap::Args;
+
+/// The workload arguments `config`, `generate` and `run` share.
+#[derive(Args, Debug)]
+pub struct WorkloadArgs {
+    /// A workload YAML path or a shipped workload name (e.g. unet3d_h100).
+    pub workload: String,
+    /// Override a key: `--set dataset.num_files_train=64` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// DLIO/Hydra-style overrides: `++workload.reader.batch_size=4`.
+    #[arg(value_name = "OVERRIDE", allow_hyphen_values = true)]
+    pub overrides: Vec<String>,
+}
+
+impl WorkloadArgs {
+    /// The workload resolved with its overrides and the process environment.
+    pub fn load(&self) -> Result<mlstor_bench::config::Workload> {
+        let overrides: Vec<String> = self.set.iter().chain(&self.overrides).cloned().collect();
+        Ok(mlstor_bench::config::load_with_process_env(
+            &self.workload,
+            &overrides,
+        )?)
+    }
+}
 
 /// A command-line location as a URI: URIs pass through, local paths become `file://` URIs.
 pub fn to_uri(arg: &str) -> Result<String> {

@@ -4,7 +4,6 @@
 
 use anyhow::{Result, bail};
 use clap::Args;
-use mlstor_bench::config;
 
 use super::generate::{self, GenerateArgs};
 use crate::GlobalArgs;
@@ -17,8 +16,7 @@ pub struct RunArgs {
 
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
     let w = &a.workload;
-    let overrides: Vec<String> = w.set.iter().chain(&w.overrides).cloned().collect();
-    let cfg = config::load_with_process_env(&w.workload, &overrides)?;
+    let cfg = w.workload.load()?;
     let flow = cfg.workflow;
     let pending: Vec<&str> = [
         (flow.train, "train"),
@@ -32,15 +30,15 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
         bail!(
             "{}: workflow {} is not supported yet (training and checkpoint emulation are still to come); \
              `mlstor generate {}` writes the dataset",
-            w.workload,
+            w.workload.workload,
             pending.join(", "),
-            w.workload
+            w.workload.workload
         );
     }
     if !flow.generate_data {
         bail!(
             "{}: the workflow has nothing to do (generate_data, train, evaluation and checkpoint are all off)",
-            w.workload
+            w.workload.workload
         );
     }
     generate::run(g, w).await
