@@ -5,34 +5,41 @@ use std::sync::Arc;
 
 use mlstor_bench::config::{load, schema::Format};
 use mlstor_bench::generate::generate;
-use mlstor_bench::plan::files::{Split, dataset_files};
+use mlstor_bench::plan::files::{Split, dataset_files, file_codec, stored_name};
 use mlstor_bench::plan::samples::dims;
 use mlstor_datagen::{DataGen, Params};
 use mlstor_formats::{csv, image, indexed_binary, npy, npz, tfrecord};
 use mlstor_store::{Store, StoreExt, StoreOptions, store_for_uri};
 
-fn formats() -> Vec<&'static str> {
+/// (format, compression) pairs to cover.
+fn formats() -> Vec<(&'static str, &'static str)> {
     let mut f = vec![
-        "npz",
-        "npy",
-        "tfrecord",
-        "csv",
-        "indexed_binary",
-        "mmap_indexed_binary",
-        "png",
-        "jpeg",
+        ("npz", "none"),
+        ("npz", "zip"),
+        ("npy", "none"),
+        ("tfrecord", "none"),
+        ("csv", "none"),
+        ("csv", "gzip"),
+        ("csv", "bz2"),
+        ("csv", "zip"),
+        ("csv", "xz"),
+        ("indexed_binary", "none"),
+        ("mmap_indexed_binary", "none"),
+        ("png", "none"),
+        ("jpeg", "none"),
     ];
     if cfg!(feature = "hdf5") {
-        f.push("hdf5");
+        f.extend([("hdf5", "none"), ("hdf5", "gzip"), ("hdf5", "lzf")]);
     }
     f
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sample_of_every_format_reads_back() {
-    for fmt in formats() {
+    for (fmt, compression) in formats() {
         let overrides: Vec<String> = [
             format!("dataset.format={fmt}"),
+            format!("dataset.compression={compression}"),
             "dataset.num_files_train=3".into(),
             "dataset.num_files_eval=1".into(),
             "dataset.num_samples_per_file=4".into(),
@@ -43,8 +50,11 @@ async fn every_sample_of_every_format_reads_back() {
         ]
         .into();
         let w = load("unet3d_tiny", &overrides, &|_| None).unwrap_or_else(|e| panic!("{fmt}: {e}"));
-        let store: Arc<dyn Store> =
-            store_for_uri(&format!("memory://roundtrip-{fmt}"), &StoreOptions::default()).expect("store");
+        let store: Arc<dyn Store> = store_for_uri(
+            &format!("memory://roundtrip-{fmt}-{compression}"),
+            &StoreOptions::default(),
+        )
+        .expect("store");
         let report = generate(&w, store.clone(), 0, 1, 3, &|_| {})
             .await
             .unwrap_or_else(|e| panic!("{fmt}: {e}"));
@@ -65,10 +75,24 @@ async fn every_sample_of_every_format_reads_back() {
             let n = if images { 1 } else { 4u64 };
             let sample_len = (d1 * d2) as usize;
             let raw = data.generate(i as u64, sample_len * n as usize, 1);
+            let stored = stored_name(&w.dataset, key);
             let file = store
-                .get(key)
+                .get(&stored)
                 .await
-                .unwrap_or_else(|e| panic!("{fmt} {key}: {e}"));
+                .unwrap_or_else(|e| panic!("{fmt} {stored}: {e}"));
+            let file = match file_codec(&w.dataset) {
+                Some(codec) => bytes::Bytes::from(codec.decompress(&file, 1 << 30).expect("decompress")),
+                None => file,
+            };
+            if compression != "none" && matches!(format, Format::Csv) {
+                assert!(
+                    stored.ends_with(&format!(
+                        ".{}",
+                        if compression == "gzip" { "gz" } else { compression }
+                    )),
+                    "{stored}"
+                );
+            }
             for s in 0..n {
                 let contiguous = raw[s as usize * sample_len..(s as usize + 1) * sample_len].to_vec();
                 let strided: Vec<u8> = (0..sample_len)

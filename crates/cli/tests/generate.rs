@@ -299,7 +299,20 @@ fn hdf5_datasets_open_in_h5py_and_back() {
         mlstor_store::conformance::skip_or_fail("MLSTOR_TEST_PYTHON is not set");
         return;
     };
-    let script = "import sys, glob, h5py, numpy as np\nfs = sorted(glob.glob(sys.argv[1] + '/data/unet3d_tiny/train/*.hdf5'))\nfor f in fs:\n    h = h5py.File(f, 'r')\n    r = h['records']\n    assert r.dtype == np.uint8 and r.ndim == 3 and r.shape[0] == 2, r.shape\n    assert list(h['labels']) == [0, 0]\nx = (np.arange(3*20*30) % 251).astype(np.uint8).reshape(3, 20, 30)\nwith h5py.File(sys.argv[1] + '/py.h5', 'w') as h:\n    h.create_dataset('records', data=x, chunks=(1, 8, 8), compression='gzip')\n    h.create_dataset('labels', data=[0, 0, 0])\nprint(len(fs))";
+    ok(
+        d.path(),
+        &[
+            "generate",
+            "unet3d_tiny",
+            "--set",
+            "dataset.format=hdf5",
+            "--set",
+            "dataset.compression=lzf",
+            "--set",
+            "dataset.data_folder=lzf",
+        ],
+    );
+    let script = "import sys, glob, h5py, numpy as np\nh = h5py.File(sorted(glob.glob(sys.argv[1] + '/lzf/train/*.hdf5'))[0], 'r')\nassert h['records'].compression == 'lzf' and h['records'][0].size > 0\nfs = sorted(glob.glob(sys.argv[1] + '/data/unet3d_tiny/train/*.hdf5'))\nfor f in fs:\n    h = h5py.File(f, 'r')\n    r = h['records']\n    assert r.dtype == np.uint8 and r.ndim == 3 and r.shape[0] == 2, r.shape\n    assert list(h['labels']) == [0, 0]\nx = (np.arange(3*20*30) % 251).astype(np.uint8).reshape(3, 20, 30)\nwith h5py.File(sys.argv[1] + '/py.h5', 'w') as h:\n    h.create_dataset('records', data=x, chunks=(1, 8, 8), compression='gzip')\n    h.create_dataset('labels', data=[0, 0, 0])\nprint(len(fs))";
     let out = Command::new(py)
         .arg("-c")
         .arg(script)
@@ -333,4 +346,64 @@ fn run_generates_or_says_what_is_not_supported_yet() {
         String::from_utf8_lossy(&out.stderr).contains("checkpoint"),
         "never a silent skip"
     );
+}
+
+#[test]
+fn compressed_csv_opens_with_pythons_own_decompressors() {
+    let Ok(py) = std::env::var("MLSTOR_TEST_PYTHON") else {
+        mlstor_store::conformance::skip_or_fail("MLSTOR_TEST_PYTHON is not set");
+        return;
+    };
+    let d = tempfile::tempdir().expect("tempdir");
+    for c in ["gzip", "bz2", "zip", "xz"] {
+        let folder = format!("dataset.data_folder=csv_{c}");
+        let comp = format!("dataset.compression={c}");
+        ok(
+            d.path(),
+            &[
+                "generate",
+                "unet3d_tiny",
+                "--set",
+                "dataset.format=csv",
+                "--set",
+                &comp,
+                "--set",
+                &folder,
+                "--set",
+                "dataset.num_files_train=2",
+                "--set",
+                "dataset.num_samples_per_file=3",
+                "--set",
+                "dataset.record_length_bytes=1024",
+                "--set",
+                "dataset.record_length_bytes_stdev=0",
+            ],
+        );
+    }
+    let script = r#"
+import sys, glob, gzip, bz2, lzma, zipfile, os
+d = sys.argv[1]
+opened = 0
+for path in sorted(glob.glob(d + "/csv_*/train/*")):
+    ext = os.path.splitext(path)[1]
+    if ext == ".gz": text = gzip.open(path).read()
+    elif ext == ".bz2": text = bz2.open(path).read()
+    elif ext == ".xz": text = lzma.open(path).read()
+    elif ext == ".zip":
+        z = zipfile.ZipFile(path); text = z.read(z.namelist()[0])
+    else: raise SystemExit("unexpected file " + path)
+    lines = text.decode().splitlines()
+    assert lines[0].startswith(",0,1,2") and len(lines) == 4, lines[0][:20]
+    assert len(lines[1].split(",")) == 1 + 1024, len(lines[1].split(","))
+    opened += 1
+print(opened)
+"#;
+    let out = Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .arg(d.path())
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "8");
 }

@@ -38,6 +38,8 @@ pub struct Layout {
     pub chunk: Option<usize>,
     /// gzip level (needs chunks; a chunk of one sample is used when none is given).
     pub gzip: Option<u8>,
+    /// LZF compression (h5py's `compression="lzf"`; needs chunks likewise).
+    pub lzf: bool,
 }
 
 /// An HDF5 file with `records` = `data` of shape `(n, d1, d2)` and `n` zero labels.
@@ -46,12 +48,16 @@ pub fn encode(n: usize, d1: usize, d2: usize, data: &[u8], layout: Layout) -> Re
     {
         let file = hdf5::File::create(&scratch.0).map_err(bad)?;
         let mut builder = file.new_dataset::<u8>().shape((n, d1, d2));
-        let chunk = layout.chunk.or(layout.gzip.map(|_| d1.max(d2)));
+        let compressed = layout.gzip.is_some() || layout.lzf;
+        let chunk = layout.chunk.or(compressed.then(|| d1.max(d2)));
         if let Some(c) = chunk {
             builder = builder.chunk((1, c.min(d1).max(1), c.min(d2).max(1)));
         }
         if let Some(level) = layout.gzip {
             builder = builder.deflate(level);
+        }
+        if layout.lzf {
+            builder = builder.lzf();
         }
         let records = builder.create("records").map_err(bad)?;
         records.write_raw(data).map_err(bad)?;
@@ -95,17 +101,22 @@ mod tests {
     #[test]
     fn round_trip_contiguous_chunked_and_gzip() {
         let data: Vec<u8> = (0..3 * 20 * 30).map(|i| (i % 251) as u8).collect();
-        for layout in [
+        let layouts = [
             Layout::default(),
             Layout {
                 chunk: Some(8),
-                gzip: None,
+                ..Layout::default()
             },
             Layout {
-                chunk: None,
                 gzip: Some(4),
+                ..Layout::default()
             },
-        ] {
+            Layout {
+                lzf: true,
+                ..Layout::default()
+            },
+        ];
+        for layout in layouts {
             let f = encode(3, 20, 30, &data, layout).expect("encode");
             assert_eq!(sample(&f, 1).expect("sample"), data[600..1200], "{layout:?}");
             assert!(matches!(sample(&f, 3), Err(Error::NoSuchSample { have: 3, .. })));

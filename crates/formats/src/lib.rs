@@ -3,8 +3,9 @@
 //! formats, as `np.save` / `np.savez` write them), [`tfrecord`] (TensorFlow's record
 //! framing with `tf.train.Example` payloads, plus the DALI index files DLIO creates),
 //! [`csv`], [`indexed_binary`], [`image`] (PNG, JPEG) and, with the `hdf5` feature (it needs
-//! the HDF5 C library), `hdf5`.
+//! the HDF5 C library), `hdf5`; [`codec`] compresses whole files as pandas does for CSV.
 
+pub mod codec;
 pub mod csv;
 #[cfg(feature = "hdf5")]
 pub mod hdf5;

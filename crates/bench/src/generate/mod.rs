@@ -12,7 +12,7 @@ use mlstor_formats::{csv, image, indexed_binary, npy, npz, tfrecord};
 use mlstor_store::{Store, StoreExt, WriterOptions};
 
 use crate::config::schema::{Compression, Format, Workload};
-use crate::plan::files::{Split, dataset_files, files_for_rank};
+use crate::plan::files::{Split, dataset_files, file_codec, files_for_rank, stored_name};
 use crate::plan::samples::dims;
 
 /// Errors of generation.
@@ -70,7 +70,8 @@ pub fn check(w: &Workload) -> Result<(), GenerateError> {
     let c = w.dataset.compression;
     let ok = c == Compression::None
         || (f == Format::Npz && c == Compression::Zip)
-        || (f == Format::Hdf5 && c == Compression::Gzip);
+        || (f == Format::Hdf5 && matches!(c, Compression::Gzip | Compression::Lzf))
+        || (f == Format::Csv && c != Compression::Lzf);
     if !ok {
         return Err(GenerateError::CompressionNotSupported(c, f.extension()));
     }
@@ -103,13 +104,14 @@ pub async fn generate(
     let written: Vec<u64> = futures::stream::iter(mine)
         .map(|(i, split, key)| {
             let (w, data, store) = (w.clone(), data.clone(), store.clone());
+            let stored = stored_name(&w.dataset, &key);
             async move {
                 let (body, side_files) = {
                     let key = key.clone();
                     tokio::task::spawn_blocking(move || encode(&w, &data, i, split, &key)).await??
                 };
                 let n = body.len() as u64;
-                put(&store, &key, body).await?;
+                put(&store, &stored, body).await?;
                 for (side_key, side) in side_files {
                     store.put(&side_key, side).await?;
                 }
@@ -188,7 +190,16 @@ fn encode(
             let index_key = format!("index/{}/{name}.idx", split.folder());
             (Bytes::from(out), vec![(index_key, Bytes::from(index))])
         }
-        Format::Csv => (Bytes::from(csv::encode(samples(), sample)), vec![]),
+        Format::Csv => {
+            let text = csv::encode(samples(), sample);
+            let body = match file_codec(d) {
+                Some(codec) => codec
+                    .compress(&text, key.rsplit('/').next().unwrap_or(key))
+                    .map_err(enc)?,
+                None => text,
+            };
+            (Bytes::from(body), vec![])
+        }
         #[cfg(feature = "hdf5")]
         Format::Hdf5 => {
             // DLIO: chunks (1, c, c) with c = ceil(sqrt(chunk_size)) capped at the mean side.
@@ -199,7 +210,8 @@ fn encode(
                     .max(1)
             });
             let gzip = (d.compression == Compression::Gzip).then_some(d.compression_level.min(9) as u8);
-            let layout = mlstor_formats::hdf5::Layout { chunk, gzip };
+            let lzf = d.compression == Compression::Lzf;
+            let layout = mlstor_formats::hdf5::Layout { chunk, gzip, lzf };
             // h5py writes records as (n, d1, d2): sample-major, so one sample is contiguous.
             let file = mlstor_formats::hdf5::encode(n as usize, d1 as usize, d2 as usize, &raw, layout)
                 .map_err(enc)?;

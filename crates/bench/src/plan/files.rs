@@ -5,7 +5,9 @@
 //! subfolder `i mod subfolders`, zero-padded to the digits of the subfolder count. Rank `r` of
 //! `size` handles the files `i` with `i mod size = r`.
 
-use crate::config::schema::Dataset;
+use mlstor_formats::codec::Codec;
+
+use crate::config::schema::{Compression, Dataset, Format};
 
 /// Training or evaluation files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,29 @@ pub fn dataset_files(d: &Dataset, split: Split) -> Vec<String> {
         .collect()
 }
 
+/// The codec DLIO (through pandas) applies to whole CSV files for `dataset.compression`.
+pub fn file_codec(d: &Dataset) -> Option<Codec> {
+    if d.format != Format::Csv {
+        return None;
+    }
+    match d.compression {
+        Compression::Gzip => Some(Codec::Gzip),
+        Compression::Bz2 => Some(Codec::Bz2),
+        Compression::Zip => Some(Codec::Zip),
+        Compression::Xz => Some(Codec::Xz),
+        Compression::None | Compression::Lzf => None,
+    }
+}
+
+/// The name a file is stored under: DLIO appends the codec's suffix (`.gz`, ...) to
+/// compressed CSV files.
+pub fn stored_name(d: &Dataset, name: &str) -> String {
+    match file_codec(d) {
+        Some(c) => format!("{name}{}", c.suffix()),
+        None => name.to_string(),
+    }
+}
+
 /// The indices of the files among `count` that rank `rank` of `size` handles.
 pub fn files_for_rank(count: usize, rank: usize, size: usize) -> impl Iterator<Item = usize> {
     (rank..count).step_by(size.max(1))
@@ -52,7 +77,6 @@ pub fn files_for_rank(count: usize, rank: usize, size: usize) -> impl Iterator<I
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::schema::Format;
 
     fn dataset(files: u64, sub: u64, format: Format) -> Dataset {
         Dataset {
