@@ -1,8 +1,10 @@
 //! The DLIO-compatible storage benchmark: workload configuration ([`config`]), the workloads
 //! MLPerf Storage ships ([`workloads`]), the pure planning of a run ([`plan`]) and dataset
-//! generation through a store ([`generate`]). Training and checkpoint emulation come next.
+//! generation through a store ([`generate`]), and DLIO's AU/throughput arithmetic
+//! ([`metrics`]). The training loop and checkpoint emulation come next.
 
 pub mod config;
 pub mod generate;
+pub mod metrics;
 pub mod plan;
 pub mod workloads;
