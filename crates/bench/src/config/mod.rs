@@ -1,5 +1,5 @@
 //! Workload configuration: DLIO's YAML schema with its defaults ([`schema`]), `${VAR}`
-//! substitution ([`env`]), command-line overrides ([`overrides`]), and validation with errors
+//! substitution ([`env`](mod@env)), command-line overrides ([`overrides`]), and validation with errors
 //! that name the YAML key path and the closest valid key.
 //!
 //! ```
