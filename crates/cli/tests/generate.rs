@@ -23,6 +23,28 @@ fn ok(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
+/// The Python with the reference readers (`MLSTOR_TEST_PYTHON`), or a loud skip (a failure
+/// under CI=true).
+fn python() -> Option<String> {
+    let py = std::env::var("MLSTOR_TEST_PYTHON").ok();
+    if py.is_none() {
+        mlstor_store::conformance::skip_or_fail("MLSTOR_TEST_PYTHON is not set");
+    }
+    py
+}
+
+/// Runs `script` with `arg` as `sys.argv[1]`; returns its trimmed stdout, failing on error.
+fn run_python(py: &str, script: &str, arg: &Path) -> String {
+    let out = Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .arg(arg)
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 fn files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -52,16 +74,9 @@ fn npz_dataset_with_dlio_names_readable_by_numpy() {
         let s = npz::sample_u8(&bytes, 0).expect("sample 0");
         assert!(s.len() > 100_000, "{n}: {} bytes", s.len());
     }
-    if let Ok(py) = std::env::var("MLSTOR_TEST_PYTHON") {
+    if let Some(py) = python() {
         let script = "import sys, glob, numpy as np\nfs = sorted(glob.glob(sys.argv[1] + '/train/*.npz'))\nfor f in fs:\n    z = np.load(f)\n    assert z['x'].dtype == np.uint8 and z['x'].ndim == 3 and z['x'].shape[2] == 1, (f, z['x'].shape)\n    assert list(z['y']) == [0]\nprint(len(fs))";
-        let out = Command::new(py)
-            .arg("-c")
-            .arg(script)
-            .arg(&root)
-            .output()
-            .expect("python");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "8");
+        assert_eq!(run_python(&py, script, &root), "8");
     }
 }
 
@@ -263,16 +278,9 @@ fn png_and_jpeg_datasets_open_in_pillow() {
         };
         assert!(px.expect("decode").len() > 100_000, "{fmt}");
     }
-    if let Ok(py) = std::env::var("MLSTOR_TEST_PYTHON") {
+    if let Some(py) = python() {
         let script = "import sys, glob\nfrom PIL import Image\nfs = sorted(glob.glob(sys.argv[1] + '/*data/train/*'))\nfor f in fs:\n    im = Image.open(f); im.load()\n    assert im.mode == 'L' and im.size[0] > 300, (f, im.mode, im.size)\nprint(len(fs))";
-        let out = Command::new(py)
-            .arg("-c")
-            .arg(script)
-            .arg(d.path())
-            .output()
-            .expect("python");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "6");
+        assert_eq!(run_python(&py, script, d.path()), "6");
     }
 }
 
@@ -295,10 +303,7 @@ fn hdf5_datasets_open_in_h5py_and_back() {
     );
     let f = std::fs::read(d.path().join("data/unet3d_tiny/train/img_5_of_8.hdf5")).expect("file");
     assert!(mlstor_formats::hdf5::sample(&f, 1).expect("sample").len() > 100_000);
-    let Ok(py) = std::env::var("MLSTOR_TEST_PYTHON") else {
-        mlstor_store::conformance::skip_or_fail("MLSTOR_TEST_PYTHON is not set");
-        return;
-    };
+    let Some(py) = python() else { return };
     ok(
         d.path(),
         &[
@@ -313,14 +318,7 @@ fn hdf5_datasets_open_in_h5py_and_back() {
         ],
     );
     let script = "import sys, glob, h5py, numpy as np\nh = h5py.File(sorted(glob.glob(sys.argv[1] + '/lzf/train/*.hdf5'))[0], 'r')\nassert h['records'].compression == 'lzf' and h['records'][0].size > 0\nfs = sorted(glob.glob(sys.argv[1] + '/data/unet3d_tiny/train/*.hdf5'))\nfor f in fs:\n    h = h5py.File(f, 'r')\n    r = h['records']\n    assert r.dtype == np.uint8 and r.ndim == 3 and r.shape[0] == 2, r.shape\n    assert list(h['labels']) == [0, 0]\nx = (np.arange(3*20*30) % 251).astype(np.uint8).reshape(3, 20, 30)\nwith h5py.File(sys.argv[1] + '/py.h5', 'w') as h:\n    h.create_dataset('records', data=x, chunks=(1, 8, 8), compression='gzip')\n    h.create_dataset('labels', data=[0, 0, 0])\nprint(len(fs))";
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .arg(d.path())
-        .output()
-        .expect("python");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "8");
+    assert_eq!(run_python(&py, script, d.path()), "8");
     let py_file = std::fs::read(d.path().join("py.h5")).expect("h5py file");
     let want: Vec<u8> = (600..1200).map(|i| (i % 251) as u8).collect();
     assert_eq!(
@@ -350,10 +348,7 @@ fn run_generates_or_says_what_is_not_supported_yet() {
 
 #[test]
 fn compressed_csv_opens_with_pythons_own_decompressors() {
-    let Ok(py) = std::env::var("MLSTOR_TEST_PYTHON") else {
-        mlstor_store::conformance::skip_or_fail("MLSTOR_TEST_PYTHON is not set");
-        return;
-    };
+    let Some(py) = python() else { return };
     let d = tempfile::tempdir().expect("tempdir");
     for c in ["gzip", "bz2", "zip", "xz"] {
         let folder = format!("dataset.data_folder=csv_{c}");
@@ -398,12 +393,5 @@ for path in sorted(glob.glob(d + "/csv_*/train/*")):
     opened += 1
 print(opened)
 "#;
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .arg(d.path())
-        .output()
-        .expect("python");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "8");
+    assert_eq!(run_python(&py, script, d.path()), "8");
 }
