@@ -28,8 +28,12 @@ if ! "$VENV/bin/python" -c "import numpy, PIL, h5py" 2>/dev/null; then
 fi
 export MLSTOR_TEST_PYTHON=$PWD/$VENV/bin/python
 
+# Servers that were already up (started by hand, or shared with another checkout through
+# MLSTOR_SERVERS_DIR) are left running; the ones this run starts are stopped at its end.
+if ! scripts/test-servers.sh status >/dev/null 2>&1; then
+  trap 'scripts/test-servers.sh stop >/dev/null 2>&1 || true' EXIT
+fi
 scripts/test-servers.sh start
-trap 'scripts/test-servers.sh stop >/dev/null 2>&1 || true' EXIT
 eval "$(scripts/test-servers.sh env)"
 
 cargo test --workspace --locked --features mlstor/hdf5 "$@"
