@@ -110,16 +110,23 @@ pub fn store_for_uri(uri: &str, opts: &StoreOptions) -> Result<Arc<dyn Store>> {
 /// Splits an object URI into a store on its bucket/container (or `/` for local paths) and
 /// the object's key: what single-object commands (`cat`, `stat`, `cp`) need.
 pub fn store_and_key(uri: &str, opts: &StoreOptions) -> Result<(Arc<dyn Store>, String)> {
+    let (root, key) = split_uri(uri)?;
+    Ok((store_for_uri(&root, opts)?, key))
+}
+
+/// Splits an object URI into the root [`store_and_key`] builds its store on (`s3://bucket`,
+/// `file:///`) and the key under it, without building anything: for callers that cache
+/// stores by root.
+pub fn split_uri(uri: &str) -> Result<(String, String)> {
     let parsed = StoreUri::parse(uri)?;
-    let (root, key) = if parsed.scheme.is_local() {
+    Ok(if parsed.scheme.is_local() {
         (
             format!("{}:///", parsed.scheme.as_str()),
             parsed.path.trim_start_matches('/').to_string(),
         )
     } else {
-        (parsed.root(), parsed.path.clone())
-    };
-    Ok((store_for_uri(&root, opts)?, key))
+        (parsed.root(), parsed.path)
+    })
 }
 
 /// One backend for `uri` (optionally through endpoint `ep`), with retries and its prefix.

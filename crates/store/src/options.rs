@@ -91,6 +91,8 @@ pub struct StoreOptions {
     pub allow_http: Option<bool>,
     /// Sign requests without hashing the payload (`UNSIGNED-PAYLOAD`): much less client CPU.
     pub unsigned_payload: bool,
+    /// Send anonymous (unsigned) S3 requests even when credentials are configured.
+    pub anonymous: bool,
     // --- Azure ---
     pub azure_account: Option<String>,
     pub azure_key: Option<Secret>,
@@ -132,6 +134,7 @@ impl Default for StoreOptions {
             virtual_hosted_style: false,
             allow_http: None,
             unsigned_payload: true,
+            anonymous: false,
             azure_account: None,
             azure_key: None,
             azure_connection_string: None,

@@ -37,6 +37,7 @@ pub fn build(bucket: &str, endpoint: Option<&str>, opts: &StoreOptions) -> Resul
     let allow_http = opts.allow_http.unwrap_or(shown_endpoint.starts_with("http://"));
     b = b.with_client_options(client_options(opts, allow_http));
     match (&opts.access_key_id, &opts.secret_access_key) {
+        _ if opts.anonymous => b = b.with_skip_signature(true),
         (Some(ak), Some(sk)) => {
             b = b.with_access_key_id(ak).with_secret_access_key(sk.expose());
             if let Some(t) = &opts.session_token {

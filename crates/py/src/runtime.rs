@@ -1,0 +1,159 @@
+//! The tokio runtime of this process and the bridge that runs a future on it with the GIL
+//! released.
+//!
+//! The runtime is created lazily, once per process: a child made by `fork()` (DataLoader
+//! workers, `multiprocessing`) sees a different pid and builds its own, never touching the
+//! parent's threads, which do not exist in the child. Before a fork, when no call is in
+//! flight and no writer or iterator holds tasks on it, the runtime is shut down so that the
+//! fork happens in a single-threaded process (no lock can be held by a vanished thread);
+//! the next call builds a fresh one. Every rebuild bumps a generation number, and stores
+//! built on an older generation (whose connection pools belonged to the old runtime) are
+//! rebuilt too.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use tokio::runtime::Runtime;
+
+struct Slot {
+    pid: u32,
+    generation: u64,
+    rt: Arc<Runtime>,
+}
+
+static SLOT: Mutex<Option<Slot>> = Mutex::new(None);
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+/// Calls currently blocked on the runtime.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+/// Writers and iterators whose tasks live on the runtime.
+static HANDLES: AtomicUsize = AtomicUsize::new(0);
+
+/// How often a blocked call wakes up to let Python handle signals (Ctrl-C).
+const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+
+/// The runtime of this process and its generation, built on first use.
+pub fn runtime() -> PyResult<(Arc<Runtime>, u64)> {
+    let pid = std::process::id();
+    let mut slot = SLOT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(s) = slot.as_ref().filter(|s| s.pid == pid) {
+        return Ok((s.rt.clone(), s.generation));
+    }
+    if let Some(old) = slot.take() {
+        // Inherited from the parent: its threads are gone, and dropping it would wait for them.
+        std::mem::forget(old.rt);
+    }
+    let threads = std::env::var("MLSTOR_IO_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("mlstor-io")
+        .enable_all()
+        .build()
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start mlstor's I/O runtime: {e}")))?;
+    let generation = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
+    let rt = Arc::new(rt);
+    *slot = Some(Slot {
+        pid,
+        generation,
+        rt: rt.clone(),
+    });
+    Ok((rt, generation))
+}
+
+/// The generation of the current runtime (building it if needed).
+pub fn generation() -> PyResult<u64> {
+    runtime().map(|(_, g)| g)
+}
+
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> InFlight {
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts a writer or iterator as holding tasks on the runtime while it lives.
+pub struct Handle(());
+
+impl Handle {
+    pub fn new() -> Handle {
+        HANDLES.fetch_add(1, Ordering::SeqCst);
+        Handle(())
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        HANDLES.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs `fut` to completion on the runtime with the GIL released. Every 100 ms it checks
+/// for pending signals, so Ctrl-C interrupts a long call (the future is dropped, which
+/// cancels its requests).
+pub fn block_on<F>(py: Python<'_>, fut: F) -> PyResult<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let (rt, _) = runtime()?;
+    let _guard = InFlight::enter();
+    py.detach(|| {
+        rt.block_on(async {
+            tokio::pin!(fut);
+            let mut tick = tokio::time::interval(SIGNAL_CHECK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await; // the first tick is immediate
+            loop {
+                tokio::select! {
+                    biased;
+                    out = &mut fut => return Ok(out),
+                    _ = tick.tick() => Python::attach(|py| py.check_signals())?,
+                }
+            }
+        })
+    })
+}
+
+/// `os.register_at_fork(before=...)`: shut the runtime down if nothing uses it, so the fork
+/// copies a process without I/O threads. Otherwise leave it; the child still builds its own.
+#[pyfunction]
+pub fn _before_fork(py: Python<'_>) {
+    if IN_FLIGHT.load(Ordering::SeqCst) != 0 || HANDLES.load(Ordering::SeqCst) != 0 {
+        return;
+    }
+    let taken = {
+        let mut slot = SLOT.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.take() {
+            Some(s) if s.pid == std::process::id() => match Arc::try_unwrap(s.rt) {
+                Ok(rt) => Some(rt),
+                Err(rt) => {
+                    *slot = Some(Slot { rt, ..s });
+                    None
+                }
+            },
+            other => {
+                *slot = other;
+                None
+            }
+        }
+    };
+    if let Some(rt) = taken {
+        py.detach(|| rt.shutdown_timeout(Duration::from_secs(2)));
+    }
+}
