@@ -20,11 +20,11 @@ if ! pkg-config --exists hdf5 2>/dev/null; then
   fi
 fi
 
-# A Python with the reference readers, for the format interop tests.
+# A Python with the reference readers (format interop tests), maturin and pytest (the Python package).
 VENV=target/test-venv
-if ! "$VENV/bin/python" -c "import numpy, PIL, h5py" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import numpy, PIL, h5py, maturin, pytest" 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check numpy pillow h5py
+  "$VENV/bin/pip" install -q --disable-pip-version-check numpy pillow h5py maturin pytest
 fi
 export MLSTOR_TEST_PYTHON=$PWD/$VENV/bin/python
 
@@ -37,3 +37,23 @@ scripts/test-servers.sh start
 eval "$(scripts/test-servers.sh env)"
 
 cargo test --workspace --locked --features mlstor/hdf5 "$@"
+
+# The Python package (crates/py): built into the venv with the debug profile (it reuses the
+# build above), then its pytest suites against the same servers. torch is large (PyPI has
+# only the CUDA build, ~2.5-3.5 min and ~5 GB to install), so it is installed only for the
+# second stage, which runs the tests marked `torch`; MLSTOR_TEST_TORCH=0 skips that stage
+# outside CI.
+stage() { echo "test.sh: $1 ($(date +%T))"; }
+stage "python package: build"
+VIRTUAL_ENV=$PWD/$VENV "$VENV/bin/maturin" develop --quiet -m crates/py/Cargo.toml
+stage "python package: tests without torch"
+(cd crates/py && "../../$VENV/bin/python" -m pytest -q -m "not torch" tests)
+if [[ ${CI:-} == true || ${MLSTOR_TEST_TORCH:-1} != 0 ]]; then
+  if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+    stage "python package: installing torch"
+    "$VENV/bin/pip" install -q --disable-pip-version-check torch
+  fi
+  stage "python package: torch tests"
+  (cd crates/py && "../../$VENV/bin/python" -m pytest -q -m torch tests)
+fi
+stage "done"

@@ -220,6 +220,17 @@ class MlstorS3Client:
         self._lock = threading.Lock()
         self._credentials = _profile_credentials(profile) if profile else {}
 
+    def __getstate__(self):
+        # Picklable (DataLoader with spawn): the child rebuilds its stores from the options.
+        state = dict(self.__dict__)
+        state.pop("_lock")
+        state["_stores"] = {}
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def _options(self, bucket):
         concurrency = max(1, min(64, -int(-self.throughput_target_gbps // 1.25)))
         opts = {"part_size": self.part_size, "part_concurrency": concurrency, "max_attempts": max(1, self.max_attempts)}
