@@ -126,25 +126,32 @@ fn build(uri: &str, opts: &StoreOptions) -> PyResult<(u64, Arc<dyn Store>)> {
     Ok((generation, store_for_uri(uri, opts).py_err()?))
 }
 
-/// Stores of the module-level functions, one per root, with options from the environment.
-static DEFAULT_STORES: Mutex<Option<(u64, HashMap<String, Arc<dyn Store>>)>> = Mutex::new(None);
+/// The module-level functions' stores, one per root, for one runtime generation.
+struct DefaultStores {
+    generation: u64,
+    by_root: HashMap<String, Arc<dyn Store>>,
+}
+
+/// Stores of the module-level functions, with options from the environment.
+static DEFAULT_STORES: Mutex<Option<DefaultStores>> = Mutex::new(None);
 
 /// The default store for `uri`'s root, and the key under it.
 pub fn resolve(uri: &str) -> PyResult<(Arc<dyn Store>, String)> {
     let (root, key) = split_uri(uri).py_err()?;
     let generation = runtime::generation()?;
     let mut cache = DEFAULT_STORES.lock().unwrap_or_else(|p| p.into_inner());
-    if cache.as_ref().is_none_or(|(g, _)| *g != generation) {
-        *cache = Some((generation, HashMap::new()));
-    }
-    let Some((_, map)) = cache.as_mut() else {
-        unreachable!("set just above")
+    let stores = match cache.take() {
+        Some(c) if c.generation == generation => cache.insert(c),
+        _ => cache.insert(DefaultStores {
+            generation,
+            by_root: HashMap::new(),
+        }),
     };
-    if let Some(s) = map.get(&root) {
+    if let Some(s) = stores.by_root.get(&root) {
         return Ok((s.clone(), key));
     }
     let (_, store) = build(&root, &StoreOptions::default().with_env())?;
-    map.insert(root, store.clone());
+    stores.by_root.insert(root, store.clone());
     Ok((store, key))
 }
 
