@@ -104,7 +104,12 @@ impl SampleReader {
     pub async fn read(&self, s: SampleRef, st: &mut WorkerState) -> Result<u64, LoaderError> {
         let f = s.file as usize;
         let format = self.files.format;
-        let sample = s.sample as u64;
+        // An image file is one sample, whichever of its num_samples_per_file is asked for.
+        let sample = if matches!(format, Format::Png | Format::Jpeg) {
+            0
+        } else {
+            s.sample as u64
+        };
         let decoded = match Access::of(format) {
             Access::WholeFile => {
                 let data = self.whole_file(f, st).await?;

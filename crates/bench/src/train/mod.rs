@@ -146,7 +146,9 @@ fn order_spec(s: &TrainSetup, split: Split, sampler: Sampler) -> OrderSpec {
     };
     OrderSpec {
         files,
-        samples_per_file: crate::generate::samples_in_file(w),
+        // DLIO's sample space, also for images (whose files hold one: a reader reads the
+        // image whatever sample of it is asked for).
+        samples_per_file: w.dataset.num_samples_per_file,
         batch_size: batch,
         rank: s.ranks.rank() as u64,
         ranks: s.ranks.size() as u64,
