@@ -366,7 +366,7 @@ fn missing_dataset_names_what_is_missing() {
     args.extend_from_slice(TINY);
     let err = fails(d.path(), &args, "mlstor generate");
     assert!(
-        err.contains("0 of the 4 train files") && err.contains("img_0_of_4.npz"),
+        err.contains("0 train files where the workload needs 4") && err.contains("img_0_of_4.npz"),
         "{err}"
     );
 }
@@ -428,4 +428,17 @@ fn total_training_steps_caps_the_run_or_each_epoch() {
     );
     assert_eq!(steps(&r), [3, 3], "DLIO caps each epoch");
     assert_eq!(json(&r.join("results.json"))["dlio_compat"], true);
+}
+
+#[test]
+fn a_larger_dataset_trains_on_its_first_files_as_in_dlio() {
+    let d = tempfile::tempdir().expect("tempdir");
+    run(
+        d.path(),
+        &["--set", "dataset.num_files_train=8", "--set", "train.epochs=1"],
+    );
+    // The same folder with num_files_train 4: the first 4 files by name, verified.
+    let r = run(d.path(), &["--set", "workflow.generate_data=False", "--verify"]);
+    let r = json(&r.join("results.json"));
+    assert_eq!(samples_per_epoch(&r), [8, 8], "4 of the 8 files, 2 samples each");
 }

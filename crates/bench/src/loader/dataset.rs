@@ -1,8 +1,7 @@
-//! The files of one split as the loader sees them: their keys and sizes, checked against
-//! the workload before any epoch starts (DLIO lists its data folder the same way), and,
-//! for formats read by byte range, each file's sample index, loaded on first use.
+//! The files of one split as the loader sees them: their keys and sizes, listed before
+//! any epoch starts (as DLIO lists its data folder), and, for formats read by byte range,
+//! each file's sample index, loaded on first use.
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use futures::TryStreamExt;
@@ -44,38 +43,54 @@ pub struct SplitFiles {
     pub keys: Vec<String>,
     pub sizes: Vec<u64>,
     /// The generator's index of the first file (evaluation files follow the training ones).
-    pub first_index: u64,
+    first_index: u64,
+    /// Each file's `<i>` from its name, when it has one.
+    generated_index: Vec<Option<u64>>,
     pub format: Format,
     /// Per file: `(offset, length)` of every sample, for [`Access::Ranged`] formats.
     ranges: Vec<OnceLock<SampleRanges>>,
 }
 
 impl SplitFiles {
-    /// Lists the split's folder and checks that every file the workload names is there.
+    /// Lists the split's folder as DLIO does: every file with the format's extension, in
+    /// name order (by file name across subfolders), the first `num_files_*` of them; fewer
+    /// is an error. So any dataset in DLIO's layout trains, a larger one as a subset.
     pub async fn open(store: &dyn Store, w: &Workload, split: Split) -> Result<SplitFiles, LoaderError> {
-        let keys: Vec<String> = dataset_files(&w.dataset, split)
-            .iter()
-            .map(|k| stored_name(&w.dataset, k))
-            .collect();
-        let mut listed: HashMap<String, u64> = HashMap::with_capacity(keys.len());
-        if !keys.is_empty() {
+        let wanted = match split {
+            Split::Train => w.dataset.num_files_train,
+            Split::Valid => w.dataset.num_files_eval,
+        } as usize;
+        let suffix = stored_name(&w.dataset, &format!(".{}", w.dataset.format.extension()));
+        let mut listed: Vec<(String, u64)> = Vec::new();
+        if wanted > 0 {
             let mut list = store.list(&format!("{}/", split.folder()), ListMode::Recursive);
             while let Some(e) = list.try_next().await? {
-                if let ListEntry::Object(m) = e {
-                    listed.insert(m.key, m.size);
+                if let ListEntry::Object(m) = e
+                    && m.key.ends_with(&suffix)
+                {
+                    listed.push((m.key, m.size));
                 }
             }
         }
-        let sizes: Vec<Option<u64>> = keys.iter().map(|k| listed.get(k).copied()).collect();
-        if let Some(i) = sizes.iter().position(Option::is_none) {
+        let base = |k: &str| k.rsplit('/').next().unwrap_or(k).to_string();
+        listed.sort_by(|a, b| base(&a.0).cmp(&base(&b.0)).then_with(|| a.0.cmp(&b.0)));
+        if listed.len() < wanted {
+            let example = dataset_files(&w.dataset, split)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
             return Err(LoaderError::MissingFiles {
                 uri: format!("{}/{}", store.root().trim_end_matches('/'), split.folder()),
                 split: split.folder(),
-                found: sizes.iter().filter(|s| s.is_some()).count(),
-                expected: keys.len(),
-                missing: keys[i].clone(),
+                found: listed.len(),
+                expected: wanted,
+                example: stored_name(&w.dataset, &example),
             });
         }
+        listed.truncate(wanted);
+        let (keys, sizes): (Vec<String>, Vec<u64>) = listed.into_iter().unzip();
+        // The generator numbered files by name (`<prefix>_<i>_of_<n>`); evaluation files
+        // follow the training ones.
         let first_index = match split {
             Split::Train => 0,
             Split::Valid => w.dataset.num_files_train,
@@ -83,11 +98,18 @@ impl SplitFiles {
         Ok(SplitFiles {
             split,
             ranges: (0..keys.len()).map(|_| OnceLock::new()).collect(),
-            sizes: sizes.into_iter().map(|s| s.unwrap_or(0)).collect(),
+            generated_index: keys.iter().map(|k| name_index(k)).collect(),
+            sizes,
             keys,
             first_index,
             format: w.dataset.format,
         })
+    }
+
+    /// The generator's index of file `f` (for `--verify`): the `<i>` of its
+    /// `<prefix>_<i>_of_<n>` name, after the training files for evaluation files.
+    pub fn generated_index(&self, f: usize) -> u64 {
+        self.first_index + self.generated_index[f].unwrap_or(f as u64)
     }
 
     pub fn len(&self) -> usize {
@@ -154,5 +176,24 @@ impl SplitFiles {
             ));
         }
         Ok(self.ranges[f].get_or_init(|| Arc::new(ranges)).clone())
+    }
+}
+
+/// The `<i>` of a `<prefix>_<i>_of_<n>.<ext>` file name.
+fn name_index(key: &str) -> Option<u64> {
+    let name = key.rsplit('/').next()?;
+    let (head, _) = name.split_once("_of_")?;
+    head.rsplit('_').next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generator_index_from_names() {
+        assert_eq!(name_index("train/3/img_0007_of_168.npz"), Some(7));
+        assert_eq!(name_index("valid/img_2_of_3.csv.gz"), Some(2));
+        assert_eq!(name_index("train/other.npz"), None);
     }
 }

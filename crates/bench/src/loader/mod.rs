@@ -30,15 +30,15 @@ use read::{ReadStats, SampleReader, WorkerState};
 #[non_exhaustive]
 pub enum LoaderError {
     #[error(
-        "{uri}: {found} of the {expected} {split} files the workload needs are there (first missing: {missing}); \
-         write them with `mlstor generate` or `workflow.generate_data: True`"
+        "{uri}: {found} {split} files where the workload needs {expected} (like {example}); write them with \
+         `mlstor generate` or `workflow.generate_data: True`"
     )]
     MissingFiles {
         uri: String,
         split: &'static str,
         found: usize,
         expected: usize,
-        missing: String,
+        example: String,
     },
     #[error(transparent)]
     Store(#[from] mlstor_store::Error),

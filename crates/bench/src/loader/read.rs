@@ -162,7 +162,7 @@ impl SampleReader {
 
     fn verify_bytes(&self, f: usize, sample: u64, got: &[u8]) -> Result<(), LoaderError> {
         if let Some((w, data)) = &self.verify {
-            verify_sample(w, data, self.files.first_index + f as u64, sample, got).map_err(|reason| {
+            verify_sample(w, data, self.files.generated_index(f), sample, got).map_err(|reason| {
                 LoaderError::Verify {
                     uri: self.uri(f),
                     sample,
