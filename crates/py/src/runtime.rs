@@ -105,7 +105,8 @@ impl Drop for Handle {
 
 /// Runs `fut` to completion on the runtime with the GIL released. Every 100 ms it checks
 /// for pending signals, so Ctrl-C interrupts a long call (the future is dropped, which
-/// cancels its requests).
+/// cancels its requests). The first check is 100 ms in: a timer due "now" only fires on the
+/// timer driver's next millisecond tick, which would add ~1 ms to every call.
 pub fn block_on<F>(py: Python<'_>, fut: F) -> PyResult<F::Output>
 where
     F: Future + Send,
@@ -116,9 +117,9 @@ where
     py.detach(|| {
         rt.block_on(async {
             tokio::pin!(fut);
-            let mut tick = tokio::time::interval(SIGNAL_CHECK);
+            let first = tokio::time::Instant::now() + SIGNAL_CHECK;
+            let mut tick = tokio::time::interval_at(first, SIGNAL_CHECK);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            tick.tick().await; // the first tick is immediate
             loop {
                 tokio::select! {
                     biased;
