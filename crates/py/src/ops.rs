@@ -97,16 +97,23 @@ pub fn check_in_flight(max_in_flight: usize) -> PyResult<usize> {
 /// copies spread over its threads); results in the order of `targets`.
 pub fn get_many(py: Python<'_>, targets: Vec<Target>, max_in_flight: usize) -> PyResult<Vec<PyBuf>> {
     let n = check_in_flight(max_in_flight)?;
-    let out = block_on(py, async move {
-        futures::stream::iter(targets)
-            .map(spawn_get)
-            .buffered(n)
-            .map(joined)
-            .try_collect::<Vec<Bytes>>()
-            .await
-    })?
-    .py_err()?;
+    let out = block_on(py, in_order(targets, n, spawn_get))?.py_err()?;
     Ok(out.into_iter().map(PyBuf::new).collect())
+}
+
+/// One task per item, `n` running at a time; the results in the items' order, or the first
+/// error.
+async fn in_order<I: Send, T: Send + 'static>(
+    items: Vec<I>,
+    n: usize,
+    spawn: fn(I) -> JoinHandle<Result<T, Error>>,
+) -> Result<Vec<T>, Error> {
+    futures::stream::iter(items)
+        .map(spawn)
+        .buffered(n)
+        .map(joined)
+        .try_collect()
+        .await
 }
 
 /// One read as a task of its own.
@@ -139,15 +146,7 @@ pub fn put_many(
     max_in_flight: usize,
 ) -> PyResult<Vec<PyPutResult>> {
     let n = check_in_flight(max_in_flight)?;
-    let results = block_on(py, async move {
-        futures::stream::iter(items)
-            .map(spawn_put)
-            .buffered(n)
-            .map(joined)
-            .try_collect::<Vec<_>>()
-            .await
-    })?
-    .py_err()?;
+    let results = block_on(py, in_order(items, n, spawn_put))?.py_err()?;
     Ok(results
         .into_iter()
         .map(|(uri, r)| PyPutResult::new(uri, r))

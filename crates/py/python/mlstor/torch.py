@@ -82,7 +82,20 @@ class _Source:
         return _mlstor.get(name) if self.store is None else self.store.get(name)
 
 
-class IterableDataset(_data.IterableDataset):
+class _Constructors:
+    @classmethod
+    def from_prefix(cls, uri, **kwargs):
+        """Every object under ``uri``, in key order (an iterable dataset lists it at each
+        iteration, a map dataset once, on first use)."""
+        return cls(prefix=uri, **kwargs)
+
+    @classmethod
+    def from_uris(cls, uris, **kwargs):
+        """The given objects, in the given order."""
+        return cls(uris=uris, **kwargs)
+
+
+class IterableDataset(_Constructors, _data.IterableDataset):
     """Streams objects (see the module docs). ``shard=False`` makes every worker of every rank
     yield every object (s3torchconnector's default; usually not what you want)."""
 
@@ -95,16 +108,6 @@ class IterableDataset(_data.IterableDataset):
         self.transform = transform or _default_transform
         self.shuffle, self.seed, self.shard, self.max_in_flight = shuffle, seed, shard, max_in_flight
         self.epoch = 0
-
-    @classmethod
-    def from_prefix(cls, uri, **kwargs):
-        """Every object under ``uri`` (listed at each iteration, in key order)."""
-        return cls(prefix=uri, **kwargs)
-
-    @classmethod
-    def from_uris(cls, uris, **kwargs):
-        """The given objects, in the given order."""
-        return cls(uris=uris, **kwargs)
 
     def set_epoch(self, epoch):
         """The epoch mixed into the shuffle seed (call before each epoch's iteration)."""
@@ -128,7 +131,7 @@ class IterableDataset(_data.IterableDataset):
             yield self.transform(name, data)
 
 
-class MapDataset(_data.Dataset):
+class MapDataset(_Constructors, _data.Dataset):
     """Random access by index over a prefix (listed once, on first use) or a list of URIs.
     DataLoader's batched fetch (``__getitems__``) reads a batch's objects concurrently."""
 
@@ -138,14 +141,6 @@ class MapDataset(_data.Dataset):
         self.transform = transform or _default_transform
         self.max_in_flight = max_in_flight
         self._names = self._source.uris
-
-    @classmethod
-    def from_prefix(cls, uri, **kwargs):
-        return cls(prefix=uri, **kwargs)
-
-    @classmethod
-    def from_uris(cls, uris, **kwargs):
-        return cls(uris=uris, **kwargs)
 
     @property
     def names(self):

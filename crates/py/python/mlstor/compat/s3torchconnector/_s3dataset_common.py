@@ -1,7 +1,10 @@
-"""URI parsing and object listing shared by the datasets."""
+"""URI parsing, object listing and the client handling shared by the datasets."""
 from typing import Iterable, Tuple, Union
 
 from ._s3bucket_key_data import S3BucketKeyData
+from ._s3client import S3Client
+from ._user_agent import UserAgent
+from .s3reader import S3Reader, S3ReaderConstructor
 
 _OTHER_SCHEMES = ("az://", "azure://", "gs://", "gcs://", "file://", "direct://", "memory://")
 
@@ -58,3 +61,39 @@ class _BucketIterable:
         for page in self._client.list_objects(self._bucket, self._prefix):
             for info in page.object_info:
                 yield S3BucketKeyData(self._bucket, info.key, info)
+
+
+class _DatasetClient:
+    """What both datasets keep: region, endpoint, transform, client config, reader constructor
+    and the S3Client made on first use (``_client``, which users' tests set)."""
+
+    _kind = ""  # "iterable" | "map", in the user agent
+
+    def _init_client(self, region, get_dataset_objects, endpoint, transform, s3client_config, reader_constructor):
+        self._get_dataset_objects = get_dataset_objects
+        self._transform = transform
+        self._region = region
+        self._endpoint = endpoint
+        self._s3client_config = s3client_config
+        self._reader_constructor = reader_constructor or S3ReaderConstructor.default()
+        self._client = None
+
+    @property
+    def region(self):
+        return self._region
+
+    @property
+    def endpoint(self):
+        return self._endpoint
+
+    def _get_client(self):
+        if self._client is None:
+            kind = S3ReaderConstructor.get_reader_type_string(self._reader_constructor)
+            self._client = S3Client(self.region, endpoint=self.endpoint,
+                                    user_agent=UserAgent(comments=[f"md/dataset#{self._kind} md/reader_type#{kind}"]),
+                                    s3client_config=self._s3client_config)
+        return self._client
+
+    def _reader(self, bucket_key: S3BucketKeyData) -> S3Reader:
+        return self._get_client().get_object(bucket_key.bucket, bucket_key.key, object_info=bucket_key.object_info,
+                                             reader_constructor=self._reader_constructor)

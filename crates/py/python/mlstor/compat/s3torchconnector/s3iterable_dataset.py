@@ -6,13 +6,12 @@ import torch.utils.data
 
 from ._s3bucket_key_data import S3BucketKeyData
 from ._s3client import S3Client, S3ClientConfig
-from ._s3dataset_common import get_objects_from_prefix, get_objects_from_uris, identity
-from ._user_agent import UserAgent
-from .s3reader import S3Reader, S3ReaderConstructor
+from ._s3dataset_common import _DatasetClient, get_objects_from_prefix, get_objects_from_uris, identity
+from .s3reader import S3Reader
 from .s3reader.protocol import S3ReaderConstructorProtocol
 
 
-class S3IterableDataset(torch.utils.data.IterableDataset):
+class S3IterableDataset(_DatasetClient, torch.utils.data.IterableDataset):
     """Objects in listing order, each given to ``transform`` as a lazy S3Reader.
 
     Beware (as in s3torchconnector): with ``enable_sharding=False`` (the default) EVERY
@@ -20,30 +19,18 @@ class S3IterableDataset(torch.utils.data.IterableDataset):
     objects are split round-robin first by distributed rank (captured at construction), then
     by DataLoader worker, so each object is read once per epoch."""
 
+    _kind = "iterable"
+
     def __init__(self, region: str, get_dataset_objects: Callable[[S3Client], Iterable[S3BucketKeyData]],
                  endpoint: Optional[str] = None, transform: Callable[[S3Reader], Any] = identity,
                  s3client_config: Optional[S3ClientConfig] = None, enable_sharding: bool = False,
                  reader_constructor: Optional[S3ReaderConstructorProtocol] = None):
-        self._get_dataset_objects = get_dataset_objects
-        self._transform = transform
-        self._region = region
-        self._endpoint = endpoint
-        self._s3client_config = s3client_config
-        self._client = None
+        self._init_client(region, get_dataset_objects, endpoint, transform, s3client_config, reader_constructor)
         self._enable_sharding = enable_sharding
-        self._reader_constructor = reader_constructor or S3ReaderConstructor.default()
         self._rank, self._world_size = 0, 1
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             self._rank = torch.distributed.get_rank()
             self._world_size = torch.distributed.get_world_size()
-
-    @property
-    def region(self):
-        return self._region
-
-    @property
-    def endpoint(self):
-        return self._endpoint
 
     @classmethod
     def from_objects(cls, object_uris: Union[str, Iterable[str]], *, region: str, endpoint: Optional[str] = None,
@@ -61,18 +48,8 @@ class S3IterableDataset(torch.utils.data.IterableDataset):
                    s3client_config=s3client_config, enable_sharding=enable_sharding,
                    reader_constructor=reader_constructor)
 
-    def _get_client(self):
-        if self._client is None:
-            kind = S3ReaderConstructor.get_reader_type_string(self._reader_constructor)
-            self._client = S3Client(self.region, endpoint=self.endpoint,
-                                    user_agent=UserAgent(comments=[f"md/dataset#iterable md/reader_type#{kind}"]),
-                                    s3client_config=self._s3client_config)
-        return self._client
-
     def _get_transformed_object(self, bucket_key: S3BucketKeyData) -> Any:
-        return self._transform(self._get_client().get_object(bucket_key.bucket, bucket_key.key,
-                                                             object_info=bucket_key.object_info,
-                                                             reader_constructor=self._reader_constructor))
+        return self._transform(self._reader(bucket_key))
 
     def __iter__(self) -> Iterator[Any]:
         worker_id, num_workers = 0, 1

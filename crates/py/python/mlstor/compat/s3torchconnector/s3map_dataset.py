@@ -5,36 +5,23 @@ import torch.utils.data
 
 from ._s3bucket_key_data import S3BucketKeyData
 from ._s3client import S3Client, S3ClientConfig
-from ._s3dataset_common import get_objects_from_prefix, get_objects_from_uris, identity
-from ._user_agent import UserAgent
-from .s3reader import S3Reader, S3ReaderConstructor
+from ._s3dataset_common import _DatasetClient, get_objects_from_prefix, get_objects_from_uris, identity
+from .s3reader import S3Reader
 from .s3reader.protocol import S3ReaderConstructorProtocol
 
 
-class S3MapDataset(torch.utils.data.Dataset):
+class S3MapDataset(_DatasetClient, torch.utils.data.Dataset):
     """Random access to objects; the prefix is listed on the first ``len()`` / ``[i]`` and the
     list is kept (so DataLoader workers forked afterwards inherit it)."""
+
+    _kind = "map"
 
     def __init__(self, region: str, get_dataset_objects: Callable[[S3Client], Iterable[S3BucketKeyData]],
                  endpoint: Optional[str] = None, transform: Callable[[S3Reader], Any] = identity,
                  s3client_config: Optional[S3ClientConfig] = None,
                  reader_constructor: Optional[S3ReaderConstructorProtocol] = None):
-        self._get_dataset_objects = get_dataset_objects
-        self._transform = transform
-        self._region = region
-        self._endpoint = endpoint
-        self._s3client_config = s3client_config
-        self._reader_constructor = reader_constructor or S3ReaderConstructor.default()
-        self._client = None
+        self._init_client(region, get_dataset_objects, endpoint, transform, s3client_config, reader_constructor)
         self._bucket_key_pairs: Optional[List[S3BucketKeyData]] = None
-
-    @property
-    def region(self):
-        return self._region
-
-    @property
-    def endpoint(self):
-        return self._endpoint
 
     @property
     def _dataset_bucket_key_pairs(self) -> List[S3BucketKeyData]:
@@ -56,18 +43,8 @@ class S3MapDataset(torch.utils.data.Dataset):
         return cls(region, partial(get_objects_from_prefix, s3_uri), endpoint, transform=transform,
                    s3client_config=s3client_config, reader_constructor=reader_constructor)
 
-    def _get_client(self):
-        if self._client is None:
-            kind = S3ReaderConstructor.get_reader_type_string(self._reader_constructor)
-            self._client = S3Client(self.region, endpoint=self.endpoint,
-                                    user_agent=UserAgent(comments=[f"md/dataset#map md/reader_type#{kind}"]),
-                                    s3client_config=self._s3client_config)
-        return self._client
-
     def _get_object(self, i: int) -> S3Reader:
-        bk = self._dataset_bucket_key_pairs[i]
-        return self._get_client().get_object(bk.bucket, bk.key, object_info=bk.object_info,
-                                             reader_constructor=self._reader_constructor)
+        return self._reader(self._dataset_bucket_key_pairs[i])
 
     def __getitem__(self, i: int) -> Any:
         return self._transform(self._get_object(i))

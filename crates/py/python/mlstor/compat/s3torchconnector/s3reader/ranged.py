@@ -1,8 +1,6 @@
-from functools import cached_property
-from io import SEEK_CUR, SEEK_END
 from typing import Callable, Optional
 
-from .s3reader import S3Reader, as_bytes_view, check_read_size, check_seek_args
+from .s3reader import _ServedReader, as_bytes_view
 
 DEFAULT_BUFFER_SIZE = 8 * 1024 * 1024
 
@@ -15,35 +13,19 @@ def fetch(get_stream, start, end):
     return memoryview(b"".join(chunks))
 
 
-class RangedS3Reader(S3Reader):
+class RangedS3Reader(_ServedReader):
     """One ranged GET per read. Reads smaller than ``buffer_size`` (default 8 MiB; 0 disables
     it) fill a buffer from the current position that serves the following nearby reads;
     larger reads bypass it. Needs the object's size (from listing, else one HEAD)."""
 
     def __init__(self, bucket: str, key: str, get_object_info: Callable[[], object],
                  get_stream: Callable[[Optional[int], Optional[int]], object], buffer_size: Optional[int] = None):
-        if not bucket:
-            raise ValueError("Bucket should be specified")
+        super().__init__(bucket, key, get_object_info, get_stream)
         if buffer_size is not None and (not isinstance(buffer_size, int) or buffer_size < 0):
             raise ValueError(f"buffer_size must be a non-negative int or None, got {buffer_size!r}")
-        self._bucket, self._key = bucket, key
-        self._get_object_info, self._get_stream = get_object_info, get_stream
         self._buffer_size = DEFAULT_BUFFER_SIZE if buffer_size is None else buffer_size
         self._buffer = None
         self._buffer_start = 0
-        self._position = 0
-
-    @property
-    def bucket(self) -> str:
-        return self._bucket
-
-    @property
-    def key(self) -> str:
-        return self._key
-
-    @cached_property
-    def _size(self) -> int:
-        return self._get_object_info().size
 
     def _serve(self, start, end):
         """A view of [start, end) (end clipped to the size) from the buffer or a GET."""
@@ -58,32 +40,3 @@ class RangedS3Reader(S3Reader):
         self._buffer = fetch(self._get_stream, start, min(start + self._buffer_size, self._size))
         self._buffer_start = start
         return self._buffer[:end - start]
-
-    def read(self, size: Optional[int] = None) -> bytes:
-        check_read_size(size)
-        start = self._position
-        end = self._size if size is None or size < 0 else start + size
-        view = self._serve(start, end)
-        self._position = start + len(view)
-        return bytes(view)
-
-    def readinto(self, buf) -> int:
-        mv = as_bytes_view(buf)
-        view = self._serve(self._position, self._position + len(mv))
-        mv[:len(view)] = view
-        self._position += len(view)
-        return len(view)
-
-    def seek(self, offset: int, whence: int = 0, /) -> int:
-        check_seek_args(offset, whence)
-        if whence == SEEK_END:
-            offset += self._size
-        elif whence == SEEK_CUR:
-            offset += self._position
-        if offset < 0:
-            raise ValueError(f"negative seek value {offset}")
-        self._position = offset
-        return offset
-
-    def tell(self) -> int:
-        return self._position

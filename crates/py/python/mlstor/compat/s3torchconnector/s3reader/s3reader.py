@@ -1,7 +1,8 @@
 import io
 from abc import ABC, abstractmethod
-from io import SEEK_SET
-from typing import Optional
+from functools import cached_property
+from io import SEEK_CUR, SEEK_END, SEEK_SET
+from typing import Callable, Optional
 
 
 class S3Reader(ABC, io.BufferedIOBase):
@@ -35,6 +36,67 @@ class S3Reader(ABC, io.BufferedIOBase):
 
     def writable(self) -> bool:
         return False
+
+
+class _ObjectReader(S3Reader):
+    """What the readers share: the object's bucket, key, info and stream callables, and the
+    position."""
+
+    def __init__(self, bucket: str, key: str, get_object_info: Callable[[], object], get_stream: Callable):
+        if not bucket:
+            raise ValueError("Bucket should be specified")
+        self._bucket, self._key = bucket, key
+        self._get_object_info, self._get_stream = get_object_info, get_stream
+        self._position = 0
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    @property
+    def key(self) -> str:
+        return self._key
+
+    def tell(self) -> int:
+        return self._position
+
+
+class _ServedReader(_ObjectReader):
+    """Readers (ranged, DCP) whose reads are views from ``_serve(start, end)`` over an object
+    whose size is known (from listing, else one HEAD); seeking only moves the position."""
+
+    def _serve(self, start: int, end: int) -> memoryview:
+        raise NotImplementedError
+
+    @cached_property
+    def _size(self) -> int:
+        return self._get_object_info().size
+
+    def read(self, size: Optional[int] = None) -> bytes:
+        check_read_size(size)
+        start = self._position
+        end = self._size if size is None or size < 0 else start + size
+        view = self._serve(start, end)
+        self._position = start + len(view)
+        return bytes(view)
+
+    def readinto(self, buf) -> int:
+        mv = as_bytes_view(buf)
+        view = self._serve(self._position, self._position + len(mv))
+        mv[:len(view)] = view
+        self._position += len(view)
+        return len(view)
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        check_seek_args(offset, whence)
+        if whence == SEEK_END:
+            offset += self._size
+        elif whence == SEEK_CUR:
+            offset += self._position
+        if offset < 0:
+            raise ValueError(f"negative seek value {offset}")
+        self._position = offset
+        return offset
 
 
 def check_seek_args(offset, whence):

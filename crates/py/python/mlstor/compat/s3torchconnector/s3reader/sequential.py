@@ -2,32 +2,20 @@ from functools import cached_property
 from io import SEEK_CUR, SEEK_END
 from typing import Callable, Optional
 
-from .s3reader import S3Reader, as_bytes_view, check_read_size, check_seek_args
+from .s3reader import _ObjectReader, as_bytes_view, check_read_size, check_seek_args
 
 
-class SequentialS3Reader(S3Reader):
+class SequentialS3Reader(_ObjectReader):
     """Reads the object front to back through one GET stream and keeps what arrived, so
     backward seeks and repeated reads need no new request. A stream that delivers the whole
     object in one chunk (mlstor's) is kept without a copy."""
 
     def __init__(self, bucket: str, key: str, get_object_info: Callable[[], object], get_stream: Callable[[], object]):
-        if not bucket:
-            raise ValueError("Bucket should be specified")
-        self._bucket, self._key = bucket, key
-        self._get_object_info, self._get_stream = get_object_info, get_stream
+        super().__init__(bucket, key, get_object_info, get_stream)
         self._stream = None
         self._data = None  # memoryview of the only chunk, or a bytearray of all chunks
         self._loaded = 0
         self._size: Optional[int] = None
-        self._position = 0
-
-    @property
-    def bucket(self) -> str:
-        return self._bucket
-
-    @property
-    def key(self) -> str:
-        return self._key
 
     @cached_property
     def _object_info(self):
@@ -111,6 +99,3 @@ class SequentialS3Reader(S3Reader):
             offset = min(offset, self._size)
         self._position = offset
         return offset
-
-    def tell(self) -> int:
-        return self._position
