@@ -64,6 +64,10 @@ pub struct PutResult {
 pub struct WriterOptions {
     pub part_size: usize,
     pub concurrency: usize,
+    /// Make the object durable before it becomes visible: `file://` and `direct://` fsync the
+    /// file before the rename and its directory after it. Object stores are durable once an
+    /// upload completes and ignore it.
+    pub fsync: bool,
 }
 
 /// Requests per endpoint of a multi-endpoint store.

@@ -2,7 +2,8 @@
 //! `O_DIRECT`, through page-aligned buffers at aligned offsets.
 //!
 //! Writes go to an aligned buffer flushed in aligned blocks; the last block is padded and
-//! the file truncated to its true size before the rename. File systems that refuse
+//! the file truncated to its true size before the rename (with [`WriterOptions::fsync`], the
+//! file is fsynced before the rename and its directory after it). File systems that refuse
 //! `O_DIRECT` (ramfs, tmpfs before Linux 6.6, some FUSE mounts) give a clear [`Error::NotSupported`].
 
 use std::fs::{File, OpenOptions};
@@ -15,7 +16,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 
-use super::file::TempFile;
+use super::file::{TempFile, sync_parent};
 use super::local::{LocalRoot, blocking, blocking_in_place};
 use crate::buffer::{self, Buffer, Pooled};
 use crate::error::{Error, Result};
@@ -187,6 +188,7 @@ impl Store for DirectStore {
             buf: Some(Buffer::new(block).map_err(|e| Error::from_io(self.root.uri_of(key), e))?),
             filled: 0,
             flushed: 0,
+            fsync: opts.fsync,
         }))
     }
 
@@ -213,6 +215,7 @@ struct DirectWriter {
     buf: Option<Buffer>,
     filled: usize,
     flushed: u64,
+    fsync: bool,
 }
 
 impl DirectWriter {
@@ -273,11 +276,16 @@ impl ObjectWriter for DirectWriter {
         let uri = me.uri.clone();
         blocking(&uri.clone(), move || {
             me.file.set_len(size).map_err(|e| Error::from_io(&uri, e))?;
-            me.file.sync_all().map_err(|e| Error::from_io(&uri, e))?;
+            if me.fsync {
+                me.file.sync_all().map_err(|e| Error::from_io(&uri, e))?;
+            }
             drop(me.file);
             me.tmp
                 .persist(&me.final_path)
                 .map_err(|e| Error::from_io(&uri, e))?;
+            if me.fsync {
+                sync_parent(&me.final_path).map_err(|e| Error::from_io(&uri, e))?;
+            }
             Ok(PutResult { etag: None, size })
         })
         .await

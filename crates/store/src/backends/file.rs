@@ -2,7 +2,8 @@
 //!
 //! Reads use positioned reads (`pread`) straight into the returned buffer (from the reuse
 //! pool of [`crate::buffer`]) or the caller's buffer; writes go to a temporary file in the same directory that is renamed over the
-//! final name on success, so a partial object is never visible.
+//! final name on success, so a partial object is never visible. With [`WriterOptions::fsync`]
+//! the file is fsynced before the rename and its directory after it.
 
 use std::fs::{self, File};
 use std::ops::Range;
@@ -100,7 +101,7 @@ impl Store for FileStore {
         w.finish().await
     }
 
-    async fn writer(&self, key: &str, _opts: WriterOptions) -> Result<Box<dyn ObjectWriter>> {
+    async fn writer(&self, key: &str, opts: WriterOptions) -> Result<Box<dyn ObjectWriter>> {
         let path = self.root.path_of(key)?;
         let uri = self.root.uri_of(key);
         let (root, k, final_path) = (self.root.clone(), key.to_string(), path.clone());
@@ -116,6 +117,7 @@ impl Store for FileStore {
             uri,
             file: Arc::new(file),
             written: 0,
+            fsync: opts.fsync,
         }))
     }
 
@@ -129,6 +131,14 @@ impl Store for FileStore {
 
     async fn delete(&self, key: &str) -> Result<()> {
         self.root.delete_async(key).await
+    }
+}
+
+/// Fsyncs the directory holding `path`, so a rename into it is durable.
+pub(crate) fn sync_parent(path: &std::path::Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) => File::open(dir)?.sync_all(),
+        None => Ok(()),
     }
 }
 
@@ -173,6 +183,7 @@ struct FileWriter {
     final_path: PathBuf,
     file: Arc<File>,
     written: u64,
+    fsync: bool,
 }
 
 #[async_trait]
@@ -196,10 +207,16 @@ impl ObjectWriter for FileWriter {
         let uri = me.uri.clone();
         blocking(&uri.clone(), move || {
             let size = me.written;
+            if me.fsync {
+                me.file.sync_all().map_err(|e| Error::from_io(&uri, e))?;
+            }
             drop(me.file);
             me.tmp
                 .persist(&me.final_path)
                 .map_err(|e| Error::from_io(&uri, e))?;
+            if me.fsync {
+                sync_parent(&me.final_path).map_err(|e| Error::from_io(&uri, e))?;
+            }
             Ok(PutResult { etag: None, size })
         })
         .await
