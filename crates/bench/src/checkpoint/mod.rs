@@ -4,11 +4,33 @@
 //!
 //! - [`plan`]: which files each rank writes and their exact byte counts (pure arithmetic;
 //!   DLIO's `checkpoint_size_GB` too), from a [`Workload`](crate::config::Workload) and a rank count.
-//! - saving and restoring through a store come next.
+//! - [`engine`]: a [`Checkpointer`] saves one checkpoint of one rank through any
+//!   [`Store`](mlstor_store::Store) (streaming/multipart writes of generated, verifiable
+//!   bytes; several files in flight) and restores it (parallel ranged reads, optional
+//!   verification). A file is visible completely or not at all; a failed or cancelled save
+//!   leaves none of the rank's files of that checkpoint behind and no multipart upload open.
+//! - [`report`]: per-file and per-checkpoint durations, bytes, GB/s and the latency
+//!   histogram of the part writes (or ranged reads).
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use mlstor_bench::checkpoint::{Checkpointer, CheckpointOptions, Control};
+//! let w = mlstor_bench::config::load("llama3_tiny", &[], &|_| None)?;
+//! let store = mlstor_store::store_for_uri("memory://ckpt-doc", &Default::default())?;
+//! let ckpt = Checkpointer::new(store, &w, 0, 1, CheckpointOptions::default())?;
+//! let saved = ckpt.save(1, 1, &Control::default()).await?;
+//! let restored = ckpt.restore(1, 1, &Control::default()).await?;
+//! assert_eq!(saved.bytes, restored.bytes);
+//! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+//! ```
 
+pub mod engine;
 pub mod plan;
+pub mod report;
 
+pub use engine::{CheckpointOptions, Checkpointer, Control};
 pub use plan::{CheckpointPlan, PlanOptions, ShardFile, ShardKind, checkpoint_name};
+pub use report::{CheckpointReport, Direction, FileReport, LatencySummary};
 
 /// What can go wrong planning, saving or restoring a checkpoint.
 #[derive(Debug, thiserror::Error)]
