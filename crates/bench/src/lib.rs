@@ -8,4 +8,5 @@ pub mod config;
 pub mod generate;
 pub mod metrics;
 pub mod plan;
+pub mod ranks;
 pub mod workloads;

@@ -2,4 +2,6 @@
 
 pub mod files;
 pub mod locations;
+pub mod numpy_rng;
+pub mod order;
 pub mod samples;

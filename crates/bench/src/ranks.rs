@@ -1,0 +1,414 @@
+//! Who this process is among a run's ranks, and the few collectives a benchmark needs:
+//! a barrier (DLIO's simulated all-reduce after every step), a gather of per-rank reports to
+//! rank 0, and a broadcast from rank 0.
+//!
+//! One rank per process. Under a launcher (`mpirun`, `mpiexec`, `srun` with PMI) the rank
+//! count comes from `OMPI_COMM_WORLD_SIZE` or `PMI_SIZE`; with more than one rank the
+//! collectives go through MPI (the `mpi` feature, the `mpi` crate over the system's MPI
+//! library). A build without that feature can still learn its rank from the environment,
+//! but refuses to run a job that needs ranks to meet, with an error saying why.
+//!
+//! All MPI calls happen on one dedicated thread that initialises and finalises MPI
+//! (`MPI_THREAD_FUNNELED`), so [`Ranks`] is `Send + Sync` and callable from any thread. The
+//! barrier is non-blocking (`MPI_Ibarrier`) polled with short sleeps: Open MPI's blocking
+//! barrier spins, and with many ranks per core the spinning steals the CPU the ranks
+//! emulating I/O need.
+
+/// Errors of rank discovery and collectives.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RanksError {
+    #[error(
+        "this process is rank {rank} of {size} ({var}), but this mlstor was built without MPI, so ranks \
+         cannot synchronise (barriers, result gathering); build with `--features mpi` (needs libopenmpi-dev \
+         and libclang-dev)"
+    )]
+    NoMpi {
+        rank: usize,
+        size: usize,
+        var: &'static str,
+    },
+    #[error("MPI could not be initialised (was MPI already initialised in this process?)")]
+    MpiInit,
+    #[error("the launcher says {env} ranks ({var}) but MPI says {mpi}")]
+    SizeMismatch {
+        env: usize,
+        mpi: usize,
+        var: &'static str,
+    },
+    #[error("rank {rank} is not below the rank count {size} ({var})")]
+    BadRank {
+        rank: usize,
+        size: usize,
+        var: &'static str,
+    },
+    #[error("the MPI thread has stopped")]
+    CommGone,
+}
+
+/// Where the rank came from, for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankSource {
+    /// Not under a launcher: one rank.
+    Single,
+    /// MPI (`MPI_Comm_rank` / `MPI_Comm_size` of `MPI_COMM_WORLD`).
+    Mpi,
+}
+
+/// This process's place in the run.
+#[derive(Debug)]
+pub struct Ranks {
+    rank: usize,
+    size: usize,
+    source: RankSource,
+    #[cfg(feature = "mpi")]
+    comm: Option<mpi_thread::CommThread>,
+}
+
+/// The launcher's view of the job: (rank, size, the variable the size came from).
+pub fn launcher_env(get: &dyn Fn(&str) -> Option<String>) -> Option<(usize, usize, &'static str)> {
+    const VARS: [(&str, &str); 2] = [
+        ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+        ("PMI_RANK", "PMI_SIZE"),
+    ];
+    VARS.iter().find_map(|(r, s)| {
+        let size = get(s)?.trim().parse().ok()?;
+        let rank = get(r)?.trim().parse().ok()?;
+        Some((rank, size, *s))
+    })
+}
+
+impl Ranks {
+    /// One rank, no collectives.
+    pub fn single() -> Ranks {
+        Ranks {
+            rank: 0,
+            size: 1,
+            source: RankSource::Single,
+            #[cfg(feature = "mpi")]
+            comm: None,
+        }
+    }
+
+    /// The ranks of this job: from the launcher's environment, through MPI when there is more
+    /// than one; a single rank otherwise.
+    pub fn discover() -> Result<Ranks, RanksError> {
+        Self::discover_with(&|k| std::env::var(k).ok())
+    }
+
+    /// [`discover`](Self::discover) with an explicit environment.
+    pub fn discover_with(get: &dyn Fn(&str) -> Option<String>) -> Result<Ranks, RanksError> {
+        let Some((rank, size, var)) = launcher_env(get) else {
+            return Ok(Self::single());
+        };
+        if rank >= size {
+            return Err(RanksError::BadRank { rank, size, var });
+        }
+        if size <= 1 {
+            return Ok(Self::single());
+        }
+        #[cfg(feature = "mpi")]
+        {
+            let comm = mpi_thread::CommThread::start()?;
+            if comm.size != size {
+                return Err(RanksError::SizeMismatch {
+                    env: size,
+                    mpi: comm.size,
+                    var,
+                });
+            }
+            Ok(Ranks {
+                rank: comm.rank,
+                size: comm.size,
+                source: RankSource::Mpi,
+                comm: Some(comm),
+            })
+        }
+        #[cfg(not(feature = "mpi"))]
+        {
+            Err(RanksError::NoMpi { rank, size, var })
+        }
+    }
+
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    pub fn source(&self) -> RankSource {
+        self.source
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.rank == 0
+    }
+
+    /// Waits until every rank has called it.
+    pub fn barrier(&self) -> Result<(), RanksError> {
+        #[cfg(feature = "mpi")]
+        if let Some(c) = &self.comm {
+            return c.barrier();
+        }
+        Ok(())
+    }
+
+    /// Every rank's `bytes`, in rank order, on rank 0 (`None` on the others).
+    pub fn gather(&self, bytes: Vec<u8>) -> Result<Option<Vec<Vec<u8>>>, RanksError> {
+        #[cfg(feature = "mpi")]
+        if let Some(c) = &self.comm {
+            return c.gather(bytes);
+        }
+        Ok(Some(vec![bytes]))
+    }
+
+    /// Rank 0's `bytes` on every rank (the others' arguments are ignored).
+    pub fn broadcast(&self, bytes: Vec<u8>) -> Result<Vec<u8>, RanksError> {
+        #[cfg(feature = "mpi")]
+        if let Some(c) = &self.comm {
+            return c.broadcast(bytes);
+        }
+        Ok(bytes)
+    }
+
+    /// Ends the whole job after a fatal error on this rank, so the others do not wait for it
+    /// at the next barrier forever (`MPI_Abort`); does nothing with a single rank.
+    pub fn abort(&self, code: i32) {
+        #[cfg(feature = "mpi")]
+        if let Some(c) = &self.comm {
+            c.abort(code);
+        }
+        let _ = code;
+    }
+}
+
+#[cfg(feature = "mpi")]
+mod mpi_thread {
+    use std::sync::Mutex;
+    use std::sync::mpsc::{Receiver, Sender, channel};
+    use std::thread::JoinHandle;
+    use std::time::{Duration, Instant};
+
+    use mpi::datatype::PartitionMut;
+    use mpi::topology::Communicator;
+    use mpi::traits::*;
+
+    use super::RanksError;
+
+    enum Req {
+        Barrier(Sender<()>),
+        Gather(Vec<u8>, Sender<Option<Vec<Vec<u8>>>>),
+        Broadcast(Vec<u8>, Sender<Vec<u8>>),
+        Abort(i32),
+        Stop,
+    }
+
+    /// The thread that owns MPI.
+    pub struct CommThread {
+        pub rank: usize,
+        pub size: usize,
+        tx: Mutex<Sender<Req>>,
+        thread: Option<JoinHandle<()>>,
+    }
+
+    impl std::fmt::Debug for CommThread {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "CommThread(rank {} of {})", self.rank, self.size)
+        }
+    }
+
+    impl CommThread {
+        pub fn start() -> Result<CommThread, RanksError> {
+            let (tx, rx) = channel::<Req>();
+            let (ready_tx, ready_rx) = channel::<Option<(usize, usize)>>();
+            let thread = std::thread::Builder::new()
+                .name("mlstor-mpi".into())
+                .spawn(move || serve(rx, ready_tx))
+                .map_err(|_| RanksError::MpiInit)?;
+            match ready_rx.recv() {
+                Ok(Some((rank, size))) => Ok(CommThread {
+                    rank,
+                    size,
+                    tx: Mutex::new(tx),
+                    thread: Some(thread),
+                }),
+                _ => {
+                    let _ = thread.join();
+                    Err(RanksError::MpiInit)
+                }
+            }
+        }
+
+        fn send(&self, r: Req) -> Result<(), RanksError> {
+            let tx = self.tx.lock().map_err(|_| RanksError::CommGone)?;
+            tx.send(r).map_err(|_| RanksError::CommGone)
+        }
+
+        pub fn barrier(&self) -> Result<(), RanksError> {
+            let (tx, rx) = channel();
+            self.send(Req::Barrier(tx))?;
+            rx.recv().map_err(|_| RanksError::CommGone)
+        }
+
+        pub fn gather(&self, bytes: Vec<u8>) -> Result<Option<Vec<Vec<u8>>>, RanksError> {
+            let (tx, rx) = channel();
+            self.send(Req::Gather(bytes, tx))?;
+            rx.recv().map_err(|_| RanksError::CommGone)
+        }
+
+        pub fn broadcast(&self, bytes: Vec<u8>) -> Result<Vec<u8>, RanksError> {
+            let (tx, rx) = channel();
+            self.send(Req::Broadcast(bytes, tx))?;
+            rx.recv().map_err(|_| RanksError::CommGone)
+        }
+
+        pub fn abort(&self, code: i32) {
+            if self.send(Req::Abort(code)).is_ok() {
+                // MPI_Abort ends the process; give it the time to.
+                std::thread::sleep(Duration::from_secs(30));
+            }
+        }
+    }
+
+    impl Drop for CommThread {
+        fn drop(&mut self) {
+            let _ = self.send(Req::Stop);
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+
+    fn serve(rx: Receiver<Req>, ready: Sender<Option<(usize, usize)>>) {
+        let Some((universe, _)) = mpi::initialize_with_threading(mpi::Threading::Funneled) else {
+            let _ = ready.send(None);
+            return;
+        };
+        let world = universe.world();
+        let (rank, size) = (world.rank() as usize, world.size() as usize);
+        if ready.send(Some((rank, size))).is_err() {
+            return;
+        }
+        while let Ok(req) = rx.recv() {
+            match req {
+                Req::Barrier(done) => {
+                    polled_barrier(&world);
+                    let _ = done.send(());
+                }
+                Req::Gather(bytes, done) => {
+                    let _ = done.send(gather(&world, &bytes));
+                }
+                Req::Broadcast(mut bytes, done) => {
+                    let root = world.process_at_rank(0);
+                    let mut len = bytes.len() as u64;
+                    root.broadcast_into(&mut len);
+                    bytes.resize(len as usize, 0);
+                    root.broadcast_into(&mut bytes[..]);
+                    let _ = done.send(bytes);
+                }
+                Req::Abort(code) => world.abort(code),
+                Req::Stop => break,
+            }
+        }
+        drop(universe); // MPI_Finalize, on the thread that initialised MPI
+    }
+
+    /// `MPI_Ibarrier`, tested with short sleeps instead of spinning in `MPI_Barrier`.
+    fn polled_barrier(world: &impl Communicator) {
+        let start = Instant::now();
+        let mut pause = Duration::from_micros(20);
+        let mut req = world.immediate_barrier();
+        loop {
+            match req.test() {
+                Ok(_) => return,
+                Err(r) => req = r,
+            }
+            if start.elapsed() < Duration::from_micros(50) {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_micros(500));
+            }
+        }
+    }
+
+    fn gather(world: &impl Communicator, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let root = world.process_at_rank(0);
+        let len = bytes.len() as i32;
+        if world.rank() != 0 {
+            root.gather_into(&len);
+            root.gather_varcount_into(bytes);
+            return None;
+        }
+        let mut lens = vec![0i32; world.size() as usize];
+        root.gather_into_root(&len, &mut lens[..]);
+        let displs: Vec<i32> = lens
+            .iter()
+            .scan(0i32, |acc, &l| {
+                let d = *acc;
+                *acc += l;
+                Some(d)
+            })
+            .collect();
+        let total: i32 = lens.iter().sum();
+        let mut all = vec![0u8; total as usize];
+        {
+            let mut part = PartitionMut::new(&mut all[..], &lens[..], &displs[..]);
+            root.gather_varcount_into_root(bytes, &mut part);
+        }
+        Some(
+            lens.iter()
+                .zip(&displs)
+                .map(|(&l, &d)| all[d as usize..(d + l) as usize].to_vec())
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn no_launcher_is_one_rank() {
+        let r = Ranks::discover_with(&env(&[])).expect("single");
+        assert_eq!((r.rank(), r.size(), r.source()), (0, 1, RankSource::Single));
+        r.barrier().expect("barrier");
+        assert_eq!(
+            r.gather(b"x".to_vec()).expect("gather"),
+            Some(vec![b"x".to_vec()])
+        );
+        assert_eq!(r.broadcast(b"y".to_vec()).expect("bcast"), b"y");
+    }
+
+    #[test]
+    fn launcher_variables() {
+        let e = env(&[("OMPI_COMM_WORLD_RANK", "3"), ("OMPI_COMM_WORLD_SIZE", "4")]);
+        assert_eq!(launcher_env(&e), Some((3, 4, "OMPI_COMM_WORLD_SIZE")));
+        let e = env(&[("PMI_RANK", "0"), ("PMI_SIZE", "1")]);
+        assert_eq!(launcher_env(&e), Some((0, 1, "PMI_SIZE")));
+        assert!(Ranks::discover_with(&e).expect("size 1").size() == 1);
+        let e = env(&[("PMI_RANK", "5"), ("PMI_SIZE", "2")]);
+        assert!(matches!(
+            Ranks::discover_with(&e),
+            Err(RanksError::BadRank { rank: 5, size: 2, .. })
+        ));
+    }
+
+    #[cfg(not(feature = "mpi"))]
+    #[test]
+    fn several_ranks_without_mpi_is_a_clear_error() {
+        let e = env(&[("OMPI_COMM_WORLD_RANK", "1"), ("OMPI_COMM_WORLD_SIZE", "2")]);
+        let msg = Ranks::discover_with(&e).expect_err("no mpi").to_string();
+        assert!(
+            msg.contains("rank 1 of 2") && msg.contains("--features mpi"),
+            "{msg}"
+        );
+    }
+}
