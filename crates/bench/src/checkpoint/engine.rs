@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use super::CheckpointError;
 use super::plan::{CheckpointPlan, PlanOptions, ShardFile, checkpoint_name};
 use super::report::{
-    CheckpointReport, Direction, FileReport, LatencySummary, gb_per_second, latency_histogram, record,
+    CheckpointReport, Direction, FileReport, LatencySummary, counts, gb_per_second, latency_histogram, record,
 };
 use crate::config::Workload;
 
@@ -251,17 +251,13 @@ impl Checkpointer {
     }
 }
 
-/// The first error that is not a cancellation caused by another file's failure.
-fn first_error(errors: Vec<CheckpointError>, name: &str) -> CheckpointError {
-    let mut cancelled = None;
-    for e in errors {
-        if e.is_cancelled() {
-            cancelled = Some(e);
-        } else {
-            return e;
-        }
-    }
-    cancelled.unwrap_or_else(|| CheckpointError::Cancelled(name.to_string()))
+/// The first error that is not a cancellation caused by another file's failure; when every
+/// file was cancelled, the cancellation of `what` as a whole.
+fn first_error(errors: Vec<CheckpointError>, what: String) -> CheckpointError {
+    errors
+        .into_iter()
+        .find(|e| !e.is_cancelled())
+        .unwrap_or(CheckpointError::Cancelled(what))
 }
 
 type FileResult = Result<(usize, FileReport, Histogram<u64>), CheckpointError>;
@@ -296,7 +292,10 @@ impl Inner {
                 for key in &keys {
                     let _ = self.store.delete(key).await;
                 }
-                Err(first_error(errors, &name))
+                Err(first_error(
+                    errors,
+                    format!("saving checkpoint {name} (none of its files were kept)"),
+                ))
             }
         }
     }
@@ -307,7 +306,7 @@ impl Inner {
         size: u64,
         ctl: &Control,
     ) -> Result<(FileReport, Histogram<u64>), CheckpointError> {
-        let cancelled = || CheckpointError::Cancelled(key.to_string());
+        let cancelled = || CheckpointError::Cancelled(format!("writing {key}"));
         if ctl.cancel.is_cancelled() {
             return Err(cancelled());
         }
@@ -416,7 +415,8 @@ impl Inner {
             .collect()
             .await;
         let seconds = started.elapsed().as_secs_f64();
-        let (files, histogram) = gather(results).map_err(|e| first_error(e, &name))?;
+        let (files, histogram) =
+            gather(results).map_err(|e| first_error(e, format!("restoring checkpoint {name}")))?;
         Ok(self.report(Direction::Restore, &name, epoch, step, files, histogram, seconds))
     }
 
@@ -442,7 +442,7 @@ impl Inner {
         let hist = futures::stream::iter(ranges)
             .map(|r| async move {
                 if ctl.cancel.is_cancelled() {
-                    return Err(CheckpointError::Cancelled(key.to_string()));
+                    return Err(CheckpointError::Cancelled(format!("reading {key}")));
                 }
                 let t = Instant::now();
                 let got = self.store.get_opts(key, Some(r.clone())).await?;
@@ -511,7 +511,7 @@ impl Inner {
             fsync: direction == Direction::Save && self.fsync,
             verified: direction == Direction::Restore && self.opts.verify,
             latency: LatencySummary::of(&histogram),
-            histogram,
+            latency_counts: counts(&histogram),
         }
     }
 }

@@ -11,6 +11,12 @@
 //!   leaves none of the rank's files of that checkpoint behind and no multipart upload open.
 //! - [`report`]: per-file and per-checkpoint durations, bytes, GB/s and the latency
 //!   histogram of the part writes (or ranged reads).
+//! - [`workflow`]: DLIO's standalone checkpoint workflow on every rank (writes, then
+//!   restores, with barriers and emulated compute between them); [`summary`] combines the
+//!   ranks' runs into DLIO's `summary.json` keys and mlstor's aggregate figures.
+//!
+//! Checkpointing *during training* calls [`Checkpointer::save`] for `(epoch, step)` and gets a
+//! [`CheckpointReport`] back.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -27,6 +33,8 @@
 pub mod engine;
 pub mod plan;
 pub mod report;
+pub mod summary;
+pub mod workflow;
 
 pub use engine::{CheckpointOptions, Checkpointer, Control};
 pub use plan::{CheckpointPlan, PlanOptions, ShardFile, ShardKind, checkpoint_name};
@@ -51,13 +59,18 @@ pub enum CheckpointError {
     /// A file read back has another size than the plan says.
     #[error("checkpoint file {uri} has {found} bytes; the plan says {expected}")]
     SizeMismatch { uri: String, expected: u64, found: u64 },
+    /// Fewer checkpoints exist than `checkpoint.num_checkpoints_read` asks to restore.
+    #[error("checkpoint.num_checkpoints_read is {wanted} but {uri} holds {found} checkpoint(s)")]
+    NotEnoughCheckpoints { uri: String, wanted: u64, found: u64 },
     /// The save or restore was cancelled (Ctrl-C, or another file of it failed).
-    #[error("checkpoint {0} was cancelled")]
+    #[error("{0} was cancelled")]
     Cancelled(String),
     #[error(transparent)]
     Datagen(#[from] mlstor_datagen::Error),
     #[error("a checkpoint task failed")]
     Join(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Ranks(#[from] crate::ranks::RanksError),
 }
 
 impl CheckpointError {

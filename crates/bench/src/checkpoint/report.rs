@@ -3,10 +3,10 @@
 //! part writes (save) or ranged reads (restore).
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Save or restore.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Save,
@@ -14,7 +14,7 @@ pub enum Direction {
 }
 
 /// One file of a checkpoint.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileReport {
     /// The key under the checkpoint storage's root, e.g. `global_epoch1_step1/..._optim_states.pt`.
     pub key: String,
@@ -24,7 +24,7 @@ pub struct FileReport {
 }
 
 /// Percentiles of a latency histogram, in microseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     pub count: u64,
     pub min_us: u64,
@@ -53,7 +53,7 @@ impl LatencySummary {
 }
 
 /// One checkpoint saved or restored by one rank.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointReport {
     pub direction: Direction,
     /// The checkpoint's folder, `global_epoch{E}_step{S}`.
@@ -74,9 +74,31 @@ pub struct CheckpointReport {
     pub verified: bool,
     /// Part writes (save) or ranged reads (restore).
     pub latency: LatencySummary,
-    /// The latencies themselves (microseconds), for merging across checkpoints and ranks.
-    #[serde(skip)]
-    pub histogram: Histogram<u64>,
+    /// The latencies themselves as (µs, count) pairs, for merging across checkpoints and ranks.
+    pub latency_counts: Vec<(u64, u64)>,
+}
+
+impl CheckpointReport {
+    /// The latency histogram of this report.
+    pub fn histogram(&self) -> Histogram<u64> {
+        histogram_of(&self.latency_counts)
+    }
+}
+
+/// A histogram as (value, count) pairs.
+pub fn counts(h: &Histogram<u64>) -> Vec<(u64, u64)> {
+    h.iter_recorded()
+        .map(|v| (v.value_iterated_to(), v.count_at_value()))
+        .collect()
+}
+
+/// The histogram of (value, count) pairs.
+pub fn histogram_of(counts: &[(u64, u64)]) -> Histogram<u64> {
+    let mut h = latency_histogram();
+    for &(v, n) in counts {
+        h.saturating_record_n(v.max(1), n);
+    }
+    h
 }
 
 /// A histogram of microsecond latencies from 1 µs to one hour, 3 significant digits.
@@ -118,5 +140,11 @@ mod tests {
         );
         assert_eq!(gb_per_second(2_000_000_000, 2.0), 1.0);
         assert_eq!(gb_per_second(1, 0.0), 0.0);
+        let back = histogram_of(&counts(&h));
+        assert_eq!(
+            LatencySummary::of(&back),
+            s,
+            "(value, count) pairs keep the histogram"
+        );
     }
 }

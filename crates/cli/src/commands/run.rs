@@ -1,6 +1,7 @@
 //! `mlstor run WORKLOAD`: executes the workload's `workflow`. Dataset generation
-//! (`generate_data`) runs now; training, evaluation and checkpointing are not implemented
-//! yet and say so before anything is written, never skipped silently.
+//! (`generate_data`) and checkpoint-only workflows (`checkpoint` without `train`, in
+//! [`super::checkpoint`]) run now; training and evaluation are not implemented yet and say so
+//! before anything is written, never skipped silently.
 
 use anyhow::{Result, bail};
 use clap::Args;
@@ -12,12 +13,27 @@ use crate::GlobalArgs;
 pub struct RunArgs {
     #[command(flatten)]
     pub workload: GenerateArgs,
+    #[command(flatten)]
+    pub checkpoint: super::checkpoint::CheckpointArgs,
+    /// Reproduce DLIO v2.0's behaviour where it differs from what the YAML says
+    /// (docs/dlio-compatibility.md).
+    #[arg(long)]
+    pub dlio_compat: bool,
 }
 
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
     let w = &a.workload;
     let cfg = w.workload.load()?;
     let flow = cfg.workflow;
+    if flow.checkpoint && !flow.train && !flow.evaluation {
+        // DLIO's checkpoint-only workflow (after generating the dataset, when asked to).
+        if flow.generate_data {
+            super::checkpoint::check(&cfg, a.dlio_compat)?; // before any data is written
+            generate::run(g, w).await?;
+        }
+        let name = &w.workload.workload;
+        return super::checkpoint::run(g, name, &cfg, &a.checkpoint, a.dlio_compat).await;
+    }
     let pending: Vec<&str> = [
         (flow.train, "train"),
         (flow.evaluation, "evaluation"),
