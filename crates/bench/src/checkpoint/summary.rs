@@ -82,33 +82,29 @@ pub struct CheckpointSummary {
     pub warnings: Vec<String>,
 }
 
-fn phase(
-    runs: &[CheckpointRun],
-    size_gb: f64,
-    pick: fn(&CheckpointRun) -> &[TimedCheckpoint],
-) -> Option<PhaseSummary> {
-    let root = runs.first()?;
-    let count = pick(root).len();
-    if count == 0 {
+/// Saves (or restores) of every rank, `(rank, its checkpoints)` in rank order, rank 0 first:
+/// also what checkpointing during training hands over.
+pub fn phase_summary(per_rank: &[(usize, &[TimedCheckpoint])], size_gb: f64) -> Option<PhaseSummary> {
+    let root = per_rank.first()?.1;
+    if root.is_empty() {
         return None;
     }
-    let mut checkpoints = Vec::with_capacity(count);
+    let mut checkpoints = Vec::with_capacity(root.len());
     let mut rank_rates = Vec::new();
     let mut hist = latency_histogram();
-    for i in 0..count {
+    for (i, r0) in root.iter().enumerate() {
         let (mut bytes, mut seconds, mut slowest) = (0u64, 0.0f64, 0usize);
-        for r in runs {
-            let Some(t) = pick(r).get(i) else { continue };
+        for (rank, list) in per_rank {
+            let Some(t) = list.get(i) else { continue };
             bytes += t.report.bytes;
             if t.duration_s > seconds {
-                (seconds, slowest) = (t.duration_s, r.rank);
+                (seconds, slowest) = (t.duration_s, *rank);
             }
             if t.report.bytes > 0 {
                 rank_rates.push(t.report.bytes as f64 / 1e9 / t.duration_s.max(1e-9));
             }
             let _ = hist.add(histogram_of(&t.report.latency_counts));
         }
-        let r0 = &pick(root)[i];
         checkpoints.push(AggregateCheckpoint {
             index: r0.index,
             bytes,
@@ -119,7 +115,7 @@ fn phase(
         });
     }
     let of = |f: fn(&AggregateCheckpoint) -> f64| MeanStd::of(&checkpoints.iter().map(f).collect::<Vec<_>>());
-    let dlio_duration: Vec<f64> = pick(root).iter().map(|t| t.duration_s).collect();
+    let dlio_duration: Vec<f64> = root.iter().map(|t| t.duration_s).collect();
     Some(PhaseSummary {
         dlio_gb_per_second: of(|c| c.dlio_gb_per_second),
         dlio_duration_s: MeanStd::of(&dlio_duration),
@@ -129,6 +125,15 @@ fn phase(
         latency: LatencySummary::of(&hist),
         checkpoints,
     })
+}
+
+fn phase(
+    runs: &[CheckpointRun],
+    size_gb: f64,
+    pick: fn(&CheckpointRun) -> &[TimedCheckpoint],
+) -> Option<PhaseSummary> {
+    let per_rank: Vec<(usize, &[TimedCheckpoint])> = runs.iter().map(|r| (r.rank, pick(r))).collect();
+    phase_summary(&per_rank, size_gb)
 }
 
 /// Combines every rank's run (rank order; rank 0 first).
@@ -152,46 +157,51 @@ pub fn summarize(runs: &[CheckpointRun]) -> CheckpointSummary {
 impl CheckpointSummary {
     /// DLIO's checkpoint keys of `summary.json`'s `metric` (load keys only with restores).
     pub fn dlio_metric(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        if let Some(s) = &self.save {
-            m.insert(
-                "save_checkpoint_io_mean_GB_per_second".into(),
-                json!(s.dlio_gb_per_second.mean),
-            );
-            m.insert(
-                "save_checkpoint_io_stdev_GB_per_second".into(),
-                json!(s.dlio_gb_per_second.stdev),
-            );
-            m.insert(
-                "save_checkpoint_duration_mean_seconds".into(),
-                json!(s.dlio_duration_s.mean),
-            );
-            m.insert(
-                "save_checkpoint_duration_stdev_seconds".into(),
-                json!(s.dlio_duration_s.stdev),
-            );
-        }
-        if let Some(r) = &self.restore {
-            m.insert(
-                "load_checkpoint_io_mean_GB_per_second".into(),
-                json!(r.dlio_gb_per_second.mean),
-            );
-            m.insert(
-                "load_checkpoint_io_stdev_GB_per_second".into(),
-                json!(r.dlio_gb_per_second.stdev),
-            );
-            m.insert(
-                "load_checkpoint_duration_mean_seconds".into(),
-                json!(r.dlio_duration_s.mean),
-            );
-            m.insert(
-                "load_checkpoint_duration_stdev_seconds".into(),
-                json!(r.dlio_duration_s.stdev),
-            );
-        }
-        m.insert("checkpoint_size_GB".into(), json!(self.checkpoint_size_gb));
-        m
+        dlio_metric(self.save.as_ref(), self.restore.as_ref(), self.checkpoint_size_gb)
     }
+}
+
+/// DLIO's checkpoint keys of `summary.json`'s `metric`: `save_checkpoint_*` (with saves),
+/// `load_checkpoint_*` (with restores) and `checkpoint_size_GB`.
+pub fn dlio_metric(
+    save: Option<&PhaseSummary>,
+    restore: Option<&PhaseSummary>,
+    size_gb: f64,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (prefix, p) in [("save", save), ("load", restore)] {
+        if let Some(p) = p {
+            m.insert(
+                format!("{prefix}_checkpoint_io_mean_GB_per_second"),
+                json!(p.dlio_gb_per_second.mean),
+            );
+            m.insert(
+                format!("{prefix}_checkpoint_io_stdev_GB_per_second"),
+                json!(p.dlio_gb_per_second.stdev),
+            );
+            m.insert(
+                format!("{prefix}_checkpoint_duration_mean_seconds"),
+                json!(p.dlio_duration_s.mean),
+            );
+            m.insert(
+                format!("{prefix}_checkpoint_duration_stdev_seconds"),
+                json!(p.dlio_duration_s.stdev),
+            );
+        }
+    }
+    m.insert("checkpoint_size_GB".into(), json!(size_gb));
+    m
+}
+
+/// DLIO's per-epoch entry of one checkpoint (`save_ckpt{i}` / `load_ckpt{i}`): start, end,
+/// duration and throughput (checkpoint GiB over this rank's duration).
+pub fn per_epoch_entry(t: &TimedCheckpoint, size_gb: f64) -> Value {
+    json!({
+        "start": t.start,
+        "end": t.end,
+        "duration": t.duration_s,
+        "throughput": size_gb / t.duration_s.max(1e-9),
+    })
 }
 
 /// DLIO's `{rank}_per_epoch_stats.json` entries of the workflow's one epoch:
@@ -203,12 +213,7 @@ pub fn per_epoch_stats(run: &CheckpointRun) -> Value {
         for t in list {
             e.insert(
                 format!("{prefix}{}", t.index),
-                json!({
-                    "start": t.start,
-                    "end": t.end,
-                    "duration": t.duration_s,
-                    "throughput": run.checkpoint_size_gb / t.duration_s.max(1e-9),
-                }),
+                per_epoch_entry(t, run.checkpoint_size_gb),
             );
         }
     }
