@@ -5,6 +5,7 @@
 //! final name on success, so a partial object is never visible. With [`WriterOptions::fsync`]
 //! the file is fsynced before the rename and its directory after it.
 
+use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
@@ -118,6 +119,7 @@ impl Store for FileStore {
             file: Arc::new(file),
             written: 0,
             fsync: opts.fsync,
+            flushing: VecDeque::new(),
         }))
     }
 
@@ -184,6 +186,35 @@ struct FileWriter {
     file: Arc<File>,
     written: u64,
     fsync: bool,
+    /// With `fsync`: the ranges whose write-back was started and not yet waited for.
+    flushing: VecDeque<(u64, u64)>,
+}
+
+/// With `fsync`, write-back of each write starts at once and at most this many writes' worth
+/// is in flight: the device is kept busy while the file is written (instead of all of it at
+/// the final fsync), and dirty memory stays bounded.
+const WRITEBACK_WINDOW: usize = 4;
+
+/// Starts write-back of `range` of `file` (`SYNC_FILE_RANGE_WRITE`), or with `wait` waits for
+/// the write-back of it to complete; a hint on systems without `sync_file_range`.
+fn writeback(file: &File, offset: u64, len: u64, wait: bool) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let flags = if wait {
+            libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER
+        } else {
+            libc::SYNC_FILE_RANGE_WRITE
+        };
+        let (off, n) = (i64::try_from(offset).unwrap_or(i64::MAX), i64::try_from(len).unwrap_or(i64::MAX));
+        // SAFETY: a plain syscall on a file descriptor this writer owns; no memory is passed.
+        if unsafe { libc::sync_file_range(file.as_raw_fd(), off, n, flags) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, offset, len, wait);
+    Ok(())
 }
 
 #[async_trait]
@@ -193,11 +224,25 @@ impl ObjectWriter for FileWriter {
         let offset = self.written;
         let len = data.len() as u64;
         let uri = self.uri.clone();
+        let oldest = (self.fsync && self.flushing.len() >= WRITEBACK_WINDOW)
+            .then(|| self.flushing.pop_front())
+            .flatten();
+        let fsync = self.fsync;
         blocking(&self.uri, move || {
             file.write_all_at(&data, offset)
-                .map_err(|e| Error::from_io(uri, e))
+                .map_err(|e| Error::from_io(&uri, e))?;
+            if fsync {
+                writeback(&file, offset, len, false).map_err(|e| Error::from_io(&uri, e))?;
+                if let Some((off, n)) = oldest {
+                    writeback(&file, off, n, true).map_err(|e| Error::from_io(&uri, e))?;
+                }
+            }
+            Ok(())
         })
         .await?;
+        if fsync {
+            self.flushing.push_back((offset, len));
+        }
         self.written += len;
         Ok(())
     }
