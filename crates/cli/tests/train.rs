@@ -442,3 +442,150 @@ fn a_larger_dataset_trains_on_its_first_files_as_in_dlio() {
     let r = json(&r.join("results.json"));
     assert_eq!(samples_per_epoch(&r), [8, 8], "4 of the 8 files, 2 samples each");
 }
+
+#[test]
+fn loader_settings_shape_the_io() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let epoch_reads = |r: &Value, e: usize, key: &str| -> u64 {
+        r["per_rank"][0]["epochs"][e]["blocks"][0][key]
+            .as_u64()
+            .expect(key)
+    };
+    // transfer_size: every 4 KiB sample read in 1 KiB requests.
+    let r = json(
+        &run(
+            d.path(),
+            &[
+                "--set",
+                "reader.transfer_size=1024",
+                "--set",
+                "dataset.format=indexed_binary",
+                "--set",
+                "dataset.data_folder=data/ib",
+            ],
+        )
+        .join("results.json"),
+    );
+    assert_eq!(epoch_reads(&r, 0, "requests"), 8 * 4, "8 samples x 4 requests");
+    // in_memory: each worker keeps the files it read; without shuffles it reads the same ones
+    // again in epoch 2, from memory.
+    let no_shuffle = [
+        "--set",
+        "reader.file_shuffle=off",
+        "--set",
+        "reader.sample_shuffle=off",
+    ];
+    let mut args = vec!["--set", "reader.read_type=in_memory"];
+    args.extend(no_shuffle);
+    let r = json(&run(d.path(), &args).join("results.json"));
+    assert!(epoch_reads(&r, 0, "bytes_read") > 0);
+    assert_eq!(epoch_reads(&r, 1, "bytes_read"), 0, "epoch 2 from memory");
+    // on_demand (PyTorch): every sample reads its whole file again, both epochs.
+    let r = json(&run(d.path(), &[]).join("results.json"));
+    assert_eq!(epoch_reads(&r, 0, "requests"), 8);
+    assert_eq!(epoch_reads(&r, 1, "requests"), 8);
+    // preprocess_time is spent in the workers, per sample: 4 samples per worker per epoch.
+    let r = json(
+        &run(
+            d.path(),
+            &[
+                "--set",
+                "reader.preprocess_time=0.02",
+                "--set",
+                "train.computation_time=0",
+                "--set",
+                "train.epochs=1",
+            ],
+        )
+        .join("results.json"),
+    );
+    let wall = r["per_rank"][0]["epochs"][0]["blocks"][0]["wall_s"]
+        .as_f64()
+        .expect("wall");
+    assert!(
+        wall >= 4.0 * 0.02,
+        "two workers each preprocess 4 samples: {wall} s"
+    );
+}
+
+#[test]
+fn evaluation_follows_its_schedule() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let r = run(
+        d.path(),
+        &[
+            "--set",
+            "workflow.evaluation=True",
+            "--set",
+            "dataset.num_files_eval=2",
+            "--set",
+            "train.epochs=3",
+            "--set",
+            "evaluation.eval_after_epoch=2",
+            "--set",
+            "evaluation.eval_time=0.01",
+        ],
+    );
+    let r = json(&r.join("results.json"));
+    let evals: Vec<bool> = r["summary"]["epochs"]
+        .as_array()
+        .expect("epochs")
+        .iter()
+        .map(|e| !e["eval"].is_null())
+        .collect();
+    assert_eq!(
+        evals,
+        [false, true, true],
+        "evaluations from epoch 2, every epoch"
+    );
+    let au = r["summary"]["eval"]["au_percent"]["mean"]
+        .as_f64()
+        .expect("eval au");
+    assert!(au > 50.0, "eval_time keeps the accelerator busy: {au}");
+}
+
+#[test]
+fn ranks_pinned_to_their_endpoint() {
+    let (Ok(bucket), Ok(e1), Ok(e2)) = (
+        std::env::var("MLSTOR_TEST_BUCKET"),
+        std::env::var("AWS_ENDPOINT_URL"),
+        std::env::var("MLSTOR_TEST_S3_ENDPOINT2"),
+    ) else {
+        mlstor_store::conformance::skip_or_fail(
+            "MLSTOR_TEST_BUCKET/AWS_ENDPOINT_URL/MLSTOR_TEST_S3_ENDPOINT2 are not set",
+        );
+        return;
+    };
+    let Some(mut cmd) = mpirun(2) else { return };
+    let d = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("s3://{bucket}/train-pin-{}", std::process::id());
+    let results = d.path().join("r");
+    let out = cmd
+        .current_dir(d.path())
+        .arg(env!("CARGO_BIN_EXE_mlstor"))
+        .args(["--endpoint", &e1, "--endpoint", &e2, "--pin-rank"])
+        .args([
+            "run",
+            "unet3d_tiny",
+            "--quiet",
+            "--results-dir",
+            results.to_str().expect("utf8"),
+        ])
+        .args(["--set", &format!("dataset.data_folder={prefix}")])
+        .output()
+        .expect("mpirun");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = json(&results.join("results.json"));
+    for rank in 0..2 {
+        let eps = r["per_rank"][rank]["endpoints"].as_array().expect("endpoints");
+        assert_eq!(eps.len(), 2, "{eps:?}");
+        let busy: Vec<bool> = eps
+            .iter()
+            .map(|e| e["requests"].as_u64().expect("n") > 0)
+            .collect();
+        let mut want = [false, false];
+        want[rank] = true;
+        assert_eq!(busy, want, "rank {rank} talks to endpoint {rank} only: {eps:?}");
+    }
+    ok(d.path(), &["rm", "-r", &prefix]);
+}

@@ -300,6 +300,7 @@ mod tests {
                 })
                 .collect(),
             cpu_s: 1.0,
+            endpoints: Vec::new(),
         }
     }
 

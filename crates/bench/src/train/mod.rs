@@ -315,6 +315,17 @@ pub fn train(s: &TrainSetup) -> Result<RankReport, TrainError> {
         host: crate::host::HostInfo::current(),
         epochs,
         cpu_s: crate::host::cpu_seconds(),
+        endpoints: s
+            .store
+            .endpoint_stats()
+            .into_iter()
+            .map(|e| report::EndpointReport {
+                endpoint: e.endpoint,
+                requests: e.requests,
+                bytes: e.bytes,
+                errors: e.errors,
+            })
+            .collect(),
     })
 }
 

@@ -128,6 +128,18 @@ pub struct RankReport {
     pub epochs: Vec<EpochReport>,
     /// CPU seconds this process used (user + system), for CPU per GB.
     pub cpu_s: f64,
+    /// Requests and bytes per endpoint of a multi-endpoint store (empty otherwise).
+    #[serde(default)]
+    pub endpoints: Vec<EndpointReport>,
+}
+
+/// One endpoint's share of a rank's requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointReport {
+    pub endpoint: String,
+    pub requests: u64,
+    pub bytes: u64,
+    pub errors: u64,
 }
 
 impl RankReport {
