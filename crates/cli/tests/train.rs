@@ -589,3 +589,19 @@ fn ranks_pinned_to_their_endpoint() {
     }
     ok(d.path(), &["rm", "-r", &prefix]);
 }
+
+#[test]
+fn trains_on_azure_and_gcs() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for (scheme, var) in [("az", "MLSTOR_TEST_CONTAINER"), ("gs", "MLSTOR_TEST_GCS_BUCKET")] {
+        let Ok(bucket) = std::env::var(var) else {
+            mlstor_store::conformance::skip_or_fail(&format!("{var} is not set"));
+            continue;
+        };
+        let prefix = format!("{scheme}://{bucket}/train-{}", std::process::id());
+        let folder = format!("dataset.data_folder={prefix}");
+        let r = json(&run(d.path(), &["--set", &folder, "--verify"]).join("results.json"));
+        assert_eq!(samples_per_epoch(&r), [8, 8], "{scheme}");
+        ok(d.path(), &["rm", "-r", &prefix]);
+    }
+}
