@@ -94,9 +94,6 @@ pub fn check_supported(w: &Workload) -> Result<(), RunError> {
                 .into(),
         ));
     }
-    if f.train {
-        generate::samples_in_file(w); // formats all readable below; loaders checked by train
-    }
     Ok(())
 }
 

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use tokio::runtime::Handle;
 
@@ -311,11 +310,4 @@ impl Drop for EpochLoader<'_> {
             self.shutdown();
         }
     }
-}
-
-/// How long `f` takes.
-pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
-    let t0 = std::time::Instant::now();
-    let r = f();
-    (r, t0.elapsed())
 }
