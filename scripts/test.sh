@@ -9,16 +9,7 @@ if [[ ${CI:-} == true ]]; then
   export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 fi
 
-# The HDF5 C library for the hdf5 feature (Debian's package; root installs it).
-if ! pkg-config --exists hdf5 2>/dev/null; then
-  if [[ $(id -u) == 0 ]]; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q libhdf5-dev >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q libhdf5-dev >/dev/null; }
-  else
-    echo "test.sh: libhdf5-dev is missing; install it (apt-get install libhdf5-dev) to test HDF5" >&2
-    exit 1
-  fi
-fi
+scripts/system-deps.sh   # libhdf5-dev, Open MPI, libclang-dev
 
 # A Python with the reference readers, for the format interop tests.
 VENV=target/test-venv

@@ -4,9 +4,16 @@
 //! ([`metrics`]). The training loop and checkpoint emulation come next.
 
 pub mod checkpoint;
+pub mod compute;
 pub mod config;
 pub mod generate;
+pub mod host;
+pub mod loader;
 pub mod metrics;
 pub mod plan;
 pub mod ranks;
+pub mod report;
+pub mod results;
+pub mod run;
+pub mod train;
 pub mod workloads;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use mlstor_bench::config::{load, schema::Format};
-use mlstor_bench::generate::generate;
+use mlstor_bench::generate::{generate, verify_sample};
 use mlstor_bench::plan::files::{Split, dataset_files, file_codec, stored_name};
 use mlstor_bench::plan::samples::dims;
 use mlstor_datagen::{DataGen, Params};
@@ -139,6 +139,15 @@ async fn every_sample_of_every_format_reads_back() {
                 };
                 assert_eq!(got.len(), sample_len, "{fmt} {key} sample {s}");
                 assert!(got == want, "{fmt} {key} sample {s}: content differs");
+                // The loader's --verify agrees, and catches one flipped byte.
+                verify_sample(&w, &data, i as u64, s, &got)
+                    .unwrap_or_else(|e| panic!("{fmt} {key} {s}: {e}"));
+                let mut bad = got.clone();
+                bad[sample_len / 2] ^= 1;
+                assert!(
+                    verify_sample(&w, &data, i as u64, s, &bad).is_err(),
+                    "{fmt}: flip caught"
+                );
             }
         }
     }

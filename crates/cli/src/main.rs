@@ -115,7 +115,7 @@ enum Command {
     Cat(commands::cat::CatArgs),
     /// Print a workload fully resolved (DLIO defaults, ${VAR}s, overrides; secrets masked).
     Config(commands::config::ConfigArgs),
-    /// Run a workload's workflow (today: generate_data; training and checkpointing are to come).
+    /// Run a workload's workflow: generate its dataset, train and evaluate (DLIO-compatible AU and results).
     Run(commands::run::RunArgs),
     /// Write a workload's dataset (DLIO's file layout and formats) through the store.
     Generate(commands::generate::GenerateArgs),

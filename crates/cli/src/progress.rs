@@ -37,3 +37,10 @@ fn templated(total: u64, quiet: bool, template: &str) -> ProgressBar {
 pub fn files_bar(total: u64, quiet: bool) -> ProgressBar {
     templated(total, quiet, "{bar:40} {pos}/{len} files {msg} eta {eta}")
 }
+
+/// A training-step bar labelled `what` (e.g. "epoch 2/5"), with a message (samples/s, AU so
+/// far), hidden when `quiet` or stderr is not a terminal.
+pub fn steps_bar(total: u64, what: &str, quiet: bool) -> ProgressBar {
+    let template = format!("{what} {{bar:40}} {{pos}}/{{len}} steps {{msg}} eta {{eta}}");
+    templated(total, quiet, &template)
+}

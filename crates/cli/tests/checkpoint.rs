@@ -1,31 +1,20 @@
 //! `mlstor run` of checkpoint-only workflows: DLIO's layout and summary keys, fsync really
 //! done (or not), refusal before any write, two ranks under mpirun, the dataset and the
 //! checkpoints on different storage in one run, and Ctrl-C leaving no partial checkpoint.
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::{fails, json, mlstor, mpirun, ok, s3_bucket};
 use mlstor_store::conformance::skip_or_fail;
 
-fn mlstor(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlstor"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run")
-}
-
+/// `mlstor args --json`: the run's results.json value.
 fn ok_json(dir: &Path, args: &[&str]) -> serde_json::Value {
-    let out = mlstor(dir, args);
-    assert!(
-        out.status.success(),
-        "mlstor {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // One JSON line per phase (generation, then checkpointing): the last is the run's.
-    let text = String::from_utf8_lossy(&out.stdout);
-    let last = text.lines().last().unwrap_or_default();
-    serde_json::from_str(last).expect("a JSON line")
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(ok(dir, &all).trim()).expect("one JSON object")
 }
 
 /// Every file under `dir`, relative, with its size.
@@ -57,7 +46,10 @@ fn which(tool: &str) -> bool {
 #[test]
 fn checkpoint_run_writes_dlio_layout_and_summary_keys() {
     let d = tempfile::tempdir().expect("tempdir");
-    let v = ok_json(d.path(), &["run", "llama3_tiny", "--verify", "--json"]);
+    let v = ok_json(
+        d.path(),
+        &["run", "llama3_tiny", "--verify", "--results-dir", "res"],
+    );
     let names: Vec<String> = files(&d.path().join("checkpoints/llama_tiny"))
         .into_iter()
         .map(|f| f.0)
@@ -89,9 +81,34 @@ fn checkpoint_run_writes_dlio_layout_and_summary_keys() {
     }
     let size = m["checkpoint_size_GB"].as_f64().expect("size");
     assert!((size - 34726400.0 / (1u64 << 30) as f64).abs() < 1e-12, "{size}");
-    assert_eq!(v["summary"]["fsync"], true, "llama3_tiny says fsync: True");
-    assert_eq!(v["summary"]["verify"], true);
+    assert_eq!(v["checkpoint"]["fsync"], true, "llama3_tiny says fsync: True");
+    assert_eq!(v["checkpoint"]["verify"], true);
     assert_eq!(v["per_rank"][0]["saves"].as_array().map(Vec::len), Some(2));
+    // The results folder: DLIO's files with its checkpoint keys, and results.json.
+    let res = d.path().join("res");
+    let summary = json(&res.join("summary.json"));
+    assert_eq!(
+        summary["metric"], v["metric"],
+        "summary.json carries DLIO's checkpoint keys"
+    );
+    assert_eq!(summary["num_accelerators"], 1);
+    assert_eq!(
+        summary["epochs"], 0,
+        "DLIO: no training epochs in a checkpoint-only run"
+    );
+    let epoch = &json(&res.join("0_per_epoch_stats.json"))["1"];
+    for k in ["save_ckpt1", "save_ckpt2", "load_ckpt1", "load_ckpt2"] {
+        assert!(
+            epoch[k]["duration"].as_f64().is_some_and(|d| d > 0.0),
+            "{k}: {epoch}"
+        );
+        assert!(
+            epoch[k]["throughput"].as_f64().is_some_and(|t| t > 0.0),
+            "{k}: {epoch}"
+        );
+    }
+    assert_eq!(json(&res.join("results.json"))["checkpoint"], v["checkpoint"]);
+    assert!(res.join("0_output.json").is_file() && res.join("dlio_config/config.yaml").is_file());
 }
 
 #[test]
@@ -114,6 +131,8 @@ fn checkpoint_fsync_is_done_exactly_when_asked() {
             "run".into(),
             "llama3_tiny".into(),
             "--json".into(),
+            "--results-dir".into(),
+            "res".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         let out = Command::new("strace")
@@ -128,7 +147,7 @@ fn checkpoint_fsync_is_done_exactly_when_asked() {
         // second line, which does not repeat it).
         let calls = text.lines().filter(|l| l.contains("fsync(")).count();
         assert_eq!(
-            v["summary"]["fsync"],
+            v["checkpoint"]["fsync"],
             calls > 0,
             "the report says what happened: {calls} call(s)"
         );
@@ -144,37 +163,35 @@ fn checkpoint_fsync_is_done_exactly_when_asked() {
 fn checkpoint_impossible_rank_count_is_refused_before_writing() {
     let d = tempfile::tempdir().expect("tempdir");
     // TP 8: one rank cannot hold a tensor-parallel group of 8.
-    let out = mlstor(d.path(), &["run", "llama3_70b"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("model.parallelism.tensor") && err.contains("1 rank"),
-        "{err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
+    let err = fails(d.path(), &["run", "llama3_70b"], "model.parallelism.tensor");
+    assert!(err.contains("1 rank"), "{err}");
     assert_eq!(files(d.path()), [], "nothing written");
     // Also when the workflow would generate a dataset first.
-    let out = mlstor(
-        d.path(),
-        &["run", "llama3_70b", "--set", "workflow.generate_data=True"],
-    );
-    assert!(!out.status.success());
+    let args = ["run", "llama3_70b", "--set", "workflow.generate_data=True"];
+    fails(d.path(), &args, "model.parallelism.tensor");
     assert_eq!(files(d.path()), [], "no dataset either");
+    // Not enough checkpoints to restore: named with the folder.
+    let args = [
+        "run",
+        "llama3_tiny",
+        "--set",
+        "checkpoint.num_checkpoints_write=0",
+    ];
+    fails(
+        d.path(),
+        &args,
+        "checkpoint.num_checkpoints_read is 2 but file://",
+    );
 }
 
 #[test]
 fn checkpoint_two_ranks_under_mpirun() {
-    if !which("mpirun") {
-        skip_or_fail("mpirun is not installed");
-        return;
-    }
+    let Some(mut cmd) = mpirun(2) else { return };
     let d = tempfile::tempdir().expect("tempdir");
-    let out = Command::new("mpirun")
+    let out = cmd
         .current_dir(d.path())
-        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
-        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
-        .args(["--oversubscribe", "-np", "2", env!("CARGO_BIN_EXE_mlstor")])
-        .args(["run", "llama3_tiny", "--verify", "--json"])
+        .arg(env!("CARGO_BIN_EXE_mlstor"))
+        .args(["run", "llama3_tiny", "--verify", "--json", "--results-dir", "res"])
         .output()
         .expect("mpirun");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -187,22 +204,24 @@ fn checkpoint_two_ranks_under_mpirun() {
         ckpt.iter()
             .any(|(n, _)| n.ends_with("zero_pp_rank_1_mp_rank_0_optim_states.pt"))
     );
-    let total: u64 = v["summary"]["bytes_per_checkpoint"].as_u64().expect("bytes");
+    let total: u64 = v["checkpoint"]["bytes_per_checkpoint"].as_u64().expect("bytes");
     let step1: u64 = ckpt
         .iter()
         .filter(|(n, _)| n.starts_with("global_epoch1_step1/"))
         .map(|f| f.1)
         .sum();
     assert_eq!(total, step1);
+    for r in 0..2 {
+        let e = json(&d.path().join(format!("res/{r}_per_epoch_stats.json")));
+        assert!(e["1"]["save_ckpt2"]["duration"].is_number(), "rank {r}: {e}");
+    }
 }
 
 #[test]
 fn checkpoint_and_dataset_on_separate_storage_in_one_run() {
-    let (Ok(bucket), Ok(container)) = (
-        std::env::var("MLSTOR_TEST_BUCKET"),
-        std::env::var("MLSTOR_TEST_CONTAINER"),
-    ) else {
-        skip_or_fail("MLSTOR_TEST_BUCKET / MLSTOR_TEST_CONTAINER are not set");
+    let Some(bucket) = s3_bucket() else { return };
+    let Ok(container) = std::env::var("MLSTOR_TEST_CONTAINER") else {
+        skip_or_fail("MLSTOR_TEST_CONTAINER is not set");
         return;
     };
     let d = tempfile::tempdir().expect("tempdir");
@@ -215,7 +234,6 @@ fn checkpoint_and_dataset_on_separate_storage_in_one_run() {
             "run",
             "llama3_tiny",
             "--verify",
-            "--json",
             "--set",
             "workflow.generate_data=True",
             "--set",
@@ -224,9 +242,11 @@ fn checkpoint_and_dataset_on_separate_storage_in_one_run() {
             &format!("checkpoint.checkpoint_folder={ckpt}"),
         ],
     );
-    assert_eq!(v["uri"], ckpt.as_str());
+    assert_eq!(v["checkpoint_uri"], ckpt.as_str());
+    assert_eq!(v["data_uri"], data.as_str());
+    assert_eq!(v["generate"]["files"], 8);
     assert_eq!(
-        v["summary"]["fsync"], false,
+        v["checkpoint"]["fsync"], false,
         "object stores are durable on completion; no fsync"
     );
     let listing = |uri: &str| -> Vec<String> {

@@ -1,49 +1,12 @@
 //! `mlstor generate`: DLIO's layout and formats, rank split, object storage and
 //! multi-endpoint roots, and refusal before any write.
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+
+use common::{mlstor, ok, python, run_python};
 
 use mlstor_formats::{npz, tfrecord};
-
-fn mlstor(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlstor"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = mlstor(dir, args);
-    assert!(
-        out.status.success(),
-        "mlstor {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// The Python with the reference readers (`MLSTOR_TEST_PYTHON`), or a loud skip (a failure
-/// under CI=true).
-fn python() -> Option<String> {
-    let py = std::env::var("MLSTOR_TEST_PYTHON").ok();
-    if py.is_none() {
-        mlstor_store::conformance::skip_or_fail("MLSTOR_TEST_PYTHON is not set");
-    }
-    py
-}
-
-/// Runs `script` with `arg` as `sys.argv[1]`; returns its trimmed stdout, failing on error.
-fn run_python(py: &str, script: &str, arg: &Path) -> String {
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .arg(arg)
-        .output()
-        .expect("python");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 fn files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();

@@ -112,9 +112,9 @@ pub fn parse_header(bytes: &[u8]) -> Result<Header> {
     })
 }
 
-/// Sample `index` of a DLIO `uint8` array (`array[..., index]`, the last axis), copied out of
-/// the strided C-order data.
-pub fn sample_u8(bytes: &[u8], index: u64) -> Result<Vec<u8>> {
+/// A DLIO `uint8` array checked for sample `index`: its header, its data, and the sample
+/// count (the last axis).
+fn locate(bytes: &[u8], index: u64) -> Result<(Header, &[u8], u64)> {
     let h = parse_header(bytes)?;
     if h.descr != "|u1" && h.descr != "<u1" {
         return Err(Error::Unsupported {
@@ -143,10 +143,23 @@ pub fn sample_u8(bytes: &[u8], index: u64) -> Result<Vec<u8>> {
             reason: format!("{} data bytes for {} elements (truncated)", data.len(), h.len()),
         });
     }
+    Ok((h, data, samples))
+}
+
+/// Sample `index` of a DLIO `uint8` array (`array[..., index]`, the last axis), copied out of
+/// the strided C-order data.
+pub fn sample_u8(bytes: &[u8], index: u64) -> Result<Vec<u8>> {
+    let (h, data, samples) = locate(bytes, index)?;
     let per_sample = h.len() / samples.max(1);
     Ok((0..per_sample)
         .map(|j| data[(j * samples + index) as usize])
         .collect())
+}
+
+/// The size of sample `index` after checking the array, without copying it.
+pub fn sample_len(bytes: &[u8], index: u64) -> Result<u64> {
+    let (h, _, samples) = locate(bytes, index)?;
+    Ok(h.len() / samples.max(1))
 }
 
 #[cfg(test)]
@@ -182,6 +195,7 @@ mod tests {
         let h = parse_header(&file).expect("header");
         assert_eq!((h.shape.clone(), h.descr.as_str()), (vec![2, 3, 2], "|u1"));
         assert_eq!(sample_u8(&file, 1).expect("sample"), [1, 11, 21, 101, 111, 121]);
+        assert_eq!(sample_len(&file, 1).expect("len"), 6);
         assert!(matches!(
             sample_u8(&file, 2),
             Err(Error::NoSuchSample { have: 2, .. })

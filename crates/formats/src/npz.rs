@@ -2,6 +2,7 @@
 //! y=labels)` with `records` a `uint8` array `(dim1, dim2, num_samples)` and `y` that many
 //! zero labels (`int64`); `np.savez_compressed` (DLIO's `compression: zip`) deflates them.
 
+use std::borrow::Cow;
 use std::io::{Cursor, Read, Write};
 
 use zip::write::SimpleFileOptions;
@@ -39,15 +40,27 @@ pub fn encode(shape: &[u64], data: &[u8], compressed: bool) -> Result<Vec<u8>> {
     Ok(zip.finish().map_err(corrupt)?.into_inner())
 }
 
-/// The bytes of member `name` (e.g. `x.npy`).
-pub fn member(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
+/// The bytes of member `name` (e.g. `x.npy`): borrowed from `bytes` when the member is
+/// stored (no copy), inflated when it is deflated.
+pub fn member_slice<'a>(bytes: &'a [u8], name: &str) -> Result<Cow<'a, [u8]>> {
     let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
     let mut file = zip
         .by_name(name)
         .map_err(|e| corrupt(format!("member {name}: {e}")))?;
+    let declared = file.size();
+    if file.compression() == CompressionMethod::Stored {
+        let start = file.data_start().unwrap_or(u64::MAX);
+        let end = start.saturating_add(declared);
+        if end > bytes.len() as u64 {
+            return Err(corrupt(format!(
+                "member {name}: {declared} bytes at offset {start} run past the file's {} bytes",
+                bytes.len()
+            )));
+        }
+        return Ok(Cow::Borrowed(&bytes[start as usize..end as usize]));
+    }
     // Never inflate past the declared size (a damaged or hostile file could claim little
     // and expand to much).
-    let declared = file.size();
     let mut out = Vec::with_capacity(declared.min(bytes.len() as u64 * 4) as usize);
     (&mut file)
         .take(declared.saturating_add(1))
@@ -59,15 +72,30 @@ pub fn member(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
             out.len()
         )));
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
+}
+
+/// The bytes of member `name` (e.g. `x.npy`), copied.
+pub fn member(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
+    member_slice(bytes, name).map(Cow::into_owned)
+}
+
+fn in_x<T>(r: Result<T>) -> Result<T> {
+    r.map_err(|e| match e {
+        Error::Corrupt { reason, .. } => corrupt(format!("x.npy: {reason}")),
+        other => other,
+    })
 }
 
 /// Sample `index` of the file (`x[..., index]`), as DLIO's npz reader returns it.
 pub fn sample_u8(bytes: &[u8], index: u64) -> Result<Vec<u8>> {
-    npy::sample_u8(&member(bytes, "x.npy")?, index).map_err(|e| match e {
-        Error::Corrupt { reason, .. } => corrupt(format!("x.npy: {reason}")),
-        other => other,
-    })
+    in_x(npy::sample_u8(&member_slice(bytes, "x.npy")?, index))
+}
+
+/// The size of sample `index` after checking the file's structure, without copying the
+/// sample (what a training loader needs when it discards the data, as DLIO's does).
+pub fn sample_len(bytes: &[u8], index: u64) -> Result<u64> {
+    in_x(npy::sample_len(&member_slice(bytes, "x.npy")?, index))
 }
 
 #[cfg(test)]
@@ -86,6 +114,11 @@ mod tests {
             let s2 = sample_u8(&file, 2).expect("sample");
             assert_eq!(s2.len(), 20);
             assert_eq!(s2[1], data[3 + 2]);
+            assert_eq!(sample_len(&file, 2).expect("len"), 20);
+            assert!(matches!(
+                sample_len(&file, 3),
+                Err(Error::NoSuchSample { have: 3, .. })
+            ));
         }
     }
 
@@ -95,6 +128,7 @@ mod tests {
         assert!(matches!(sample_u8(b"not a zip", 0), Err(Error::Corrupt { .. })));
         for cut in [0, 10, 40, file.len() / 2, file.len() - 1] {
             assert!(sample_u8(&file[..cut], 0).is_err(), "cut at {cut}");
+            assert!(sample_len(&file[..cut], 0).is_err(), "cut at {cut}");
         }
         let mut flipped = file.clone();
         let mid = flipped.len() / 3;

@@ -21,17 +21,15 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use hdrhistogram::Histogram;
 use mlstor_datagen::{DataGen, Params};
 use mlstor_store::{Store, StoreUri, WriterOptions};
 use tokio_util::sync::CancellationToken;
 
 use super::CheckpointError;
 use super::plan::{CheckpointPlan, PlanOptions, ShardFile, checkpoint_name};
-use super::report::{
-    CheckpointReport, Direction, FileReport, LatencySummary, counts, gb_per_second, latency_histogram, record,
-};
+use super::report::{CheckpointReport, Direction, FileReport, gb_per_second};
 use crate::config::Workload;
+use crate::metrics::latency::Latency;
 
 /// How a [`Checkpointer`] moves bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,7 +258,7 @@ fn first_error(errors: Vec<CheckpointError>, what: String) -> CheckpointError {
         .unwrap_or(CheckpointError::Cancelled(what))
 }
 
-type FileResult = Result<(usize, FileReport, Histogram<u64>), CheckpointError>;
+type FileResult = Result<(usize, FileReport, Latency), CheckpointError>;
 
 impl Inner {
     async fn save(&self, epoch: u64, step: u64, ctl: &Control) -> Result<CheckpointReport, CheckpointError> {
@@ -305,7 +303,7 @@ impl Inner {
         key: &str,
         size: u64,
         ctl: &Control,
-    ) -> Result<(FileReport, Histogram<u64>), CheckpointError> {
+    ) -> Result<(FileReport, Latency), CheckpointError> {
         let cancelled = || CheckpointError::Cancelled(format!("writing {key}"));
         if ctl.cancel.is_cancelled() {
             return Err(cancelled());
@@ -319,7 +317,7 @@ impl Inner {
         let mut w = self.store.writer(key, opts).await?;
         let id = content_id(key);
         let part = self.opts.part_size as u64;
-        let mut hist = latency_histogram();
+        let mut hist = Latency::new();
         let mut next = (size > 0).then(|| self.generate(id, size, 0..part.min(size)));
         let mut end = 0u64;
         while let Some(piece) = next.take() {
@@ -348,7 +346,7 @@ impl Inner {
                 let _ = w.abort().await;
                 return Err(e.into());
             }
-            record(&mut hist, t.elapsed().as_micros() as u64);
+            hist.record(t.elapsed());
             ctl.bytes(len);
         }
         if ctl.cancel.is_cancelled() {
@@ -425,7 +423,7 @@ impl Inner {
         key: &str,
         size: u64,
         ctl: &Control,
-    ) -> Result<(FileReport, Histogram<u64>), CheckpointError> {
+    ) -> Result<(FileReport, Latency), CheckpointError> {
         let uri = || mlstor_store::path::join(self.store.root(), key);
         let started = Instant::now();
         let found = self.store.head(key).await?.size;
@@ -446,7 +444,7 @@ impl Inner {
                 }
                 let t = Instant::now();
                 let got = self.store.get_opts(key, Some(r.clone())).await?;
-                let micros = t.elapsed().as_micros() as u64;
+                let took = t.elapsed();
                 let want = r.end - r.start;
                 if got.len() as u64 != want {
                     return Err(CheckpointError::SizeMismatch {
@@ -462,11 +460,11 @@ impl Inner {
                         .map_err(|source| CheckpointError::Corrupt { uri: uri(), source })?;
                 }
                 ctl.bytes(want);
-                Ok(micros)
+                Ok(took)
             })
             .buffer_unordered(self.opts.read_concurrency.max(1))
-            .try_fold(latency_histogram(), |mut h, micros| async move {
-                record(&mut h, micros);
+            .try_fold(Latency::new(), |mut h, took| async move {
+                h.record(took);
                 Ok(h)
             })
             .await?;
@@ -490,7 +488,7 @@ impl Inner {
         epoch: u64,
         step: u64,
         files: Vec<FileReport>,
-        histogram: Histogram<u64>,
+        histogram: Latency,
         seconds: f64,
     ) -> CheckpointReport {
         let bytes = files.iter().map(|f| f.bytes).sum();
@@ -510,14 +508,14 @@ impl Inner {
             gb_per_second: gb_per_second(bytes, seconds),
             fsync: direction == Direction::Save && self.fsync,
             verified: direction == Direction::Restore && self.opts.verify,
-            latency: LatencySummary::of(&histogram),
-            latency_counts: counts(&histogram),
+            latency: histogram.percentiles(),
+            latency_counts: histogram.to_counts(),
         }
     }
 }
 
 /// The file reports in plan order and their merged histogram, or every error.
-fn gather(results: Vec<FileResult>) -> Result<(Vec<FileReport>, Histogram<u64>), Vec<CheckpointError>> {
+fn gather(results: Vec<FileResult>) -> Result<(Vec<FileReport>, Latency), Vec<CheckpointError>> {
     let mut ok = Vec::new();
     let mut errors = Vec::new();
     for r in results {
@@ -530,10 +528,10 @@ fn gather(results: Vec<FileResult>) -> Result<(Vec<FileReport>, Histogram<u64>),
         return Err(errors);
     }
     ok.sort_by_key(|(i, _, _)| *i);
-    let mut merged = latency_histogram();
+    let mut merged = Latency::new();
     let mut files = Vec::with_capacity(ok.len());
     for (_, report, h) in ok {
-        let _ = merged.add(&h);
+        merged.merge(&h);
         files.push(report);
     }
     Ok((files, merged))

@@ -13,7 +13,8 @@
 //!   histogram of the part writes (or ranged reads).
 //! - [`workflow`]: DLIO's standalone checkpoint workflow on every rank (writes, then
 //!   restores, with barriers and emulated compute between them); [`summary`] combines the
-//!   ranks' runs into DLIO's `summary.json` keys and mlstor's aggregate figures.
+//!   ranks' runs into DLIO's `summary.json` keys and mlstor's aggregate figures;
+//!   [`results`] is the whole `mlstor run` of a checkpoint-only workload, results folder included.
 //!
 //! Checkpointing *during training* calls [`Checkpointer::save`] for `(epoch, step)` and gets a
 //! [`CheckpointReport`] back.
@@ -33,12 +34,13 @@
 pub mod engine;
 pub mod plan;
 pub mod report;
+pub mod results;
 pub mod summary;
 pub mod workflow;
 
 pub use engine::{CheckpointOptions, Checkpointer, Control};
 pub use plan::{CheckpointPlan, PlanOptions, ShardFile, ShardKind, checkpoint_name};
-pub use report::{CheckpointReport, Direction, FileReport, LatencySummary};
+pub use report::{CheckpointReport, Direction, FileReport};
 
 /// What can go wrong planning, saving or restoring a checkpoint.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +73,13 @@ pub enum CheckpointError {
     Join(#[from] tokio::task::JoinError),
     #[error(transparent)]
     Ranks(#[from] crate::ranks::RanksError),
+    #[error("generating the dataset")]
+    Generate(#[from] crate::generate::GenerateError),
+    #[error(transparent)]
+    Results(#[from] crate::results::ResultsError),
+    /// A rank's report could not be encoded or read.
+    #[error("a rank's checkpoint report could not be read: {0}")]
+    Report(String),
 }
 
 impl CheckpointError {

@@ -13,30 +13,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::report::{LatencySummary, histogram_of, latency_histogram};
 use super::workflow::{CheckpointRun, TimedCheckpoint};
-
-/// Mean and population standard deviation (NumPy's `np.std`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct MeanStd {
-    pub mean: f64,
-    pub stdev: f64,
-}
-
-impl MeanStd {
-    pub fn of(v: &[f64]) -> MeanStd {
-        if v.is_empty() {
-            return MeanStd::default();
-        }
-        let n = v.len() as f64;
-        let mean = v.iter().sum::<f64>() / n;
-        let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-        MeanStd {
-            mean,
-            stdev: var.sqrt(),
-        }
-    }
-}
+use crate::metrics::latency::{Latency, Percentiles};
+pub use crate::results::summary::MeanStd;
 
 /// One checkpoint over all ranks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,7 +45,7 @@ pub struct PhaseSummary {
     pub seconds: MeanStd,
     /// Per-rank GB/s (each rank's bytes over its own time), over ranks and checkpoints.
     pub rank_gb_per_second: MeanStd,
-    pub latency: LatencySummary,
+    pub latency: Percentiles,
 }
 
 /// The whole workflow over all ranks.
@@ -91,7 +70,7 @@ pub fn phase_summary(per_rank: &[(usize, &[TimedCheckpoint])], size_gb: f64) -> 
     }
     let mut checkpoints = Vec::with_capacity(root.len());
     let mut rank_rates = Vec::new();
-    let mut hist = latency_histogram();
+    let mut hist = Latency::new();
     for (i, r0) in root.iter().enumerate() {
         let (mut bytes, mut seconds, mut slowest) = (0u64, 0.0f64, 0usize);
         for (rank, list) in per_rank {
@@ -103,7 +82,7 @@ pub fn phase_summary(per_rank: &[(usize, &[TimedCheckpoint])], size_gb: f64) -> 
             if t.report.bytes > 0 {
                 rank_rates.push(t.report.bytes as f64 / 1e9 / t.duration_s.max(1e-9));
             }
-            let _ = hist.add(histogram_of(&t.report.latency_counts));
+            hist.merge(&t.report.latency_histogram());
         }
         checkpoints.push(AggregateCheckpoint {
             index: r0.index,
@@ -122,7 +101,7 @@ pub fn phase_summary(per_rank: &[(usize, &[TimedCheckpoint])], size_gb: f64) -> 
         gb_per_second: of(|c| c.gb_per_second),
         seconds: of(|c| c.seconds),
         rank_gb_per_second: MeanStd::of(&rank_rates),
-        latency: LatencySummary::of(&hist),
+        latency: hist.percentiles(),
         checkpoints,
     })
 }
@@ -221,14 +200,64 @@ pub fn per_epoch_stats(run: &CheckpointRun) -> Value {
     json!({ "1": Value::Object(e) })
 }
 
+/// The end-of-run table: saves and restores over all ranks.
+pub fn render(workload: &str, uri: &str, s: &CheckpointSummary) -> String {
+    use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+    let mut out = format!(
+        "{workload}: {} rank(s), checkpoint {:.3} GiB ({:.3} GB written per checkpoint) on {uri}; fsync {}, restores {}\n",
+        s.ranks,
+        s.checkpoint_size_gb,
+        s.bytes_per_checkpoint as f64 / 1e9,
+        if s.fsync { "done" } else { "not done" },
+        if s.verify { "verified" } else { "not verified" },
+    );
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY);
+    t.set_header(vec![
+        "",
+        "checkpoints",
+        "s (slowest rank)",
+        "GB/s (all ranks)",
+        "GB/s per rank",
+        "DLIO GB/s (GiB, rank 0)",
+        "piece ms p50 / p99 / max",
+    ]);
+    for (what, p) in [("save", &s.save), ("restore", &s.restore)] {
+        if let Some(p) = p {
+            t.add_row(vec![
+                what.to_string(),
+                p.checkpoints.len().to_string(),
+                format!("{:.3} ± {:.3}", p.seconds.mean, p.seconds.stdev),
+                format!("{:.3} ± {:.3}", p.gb_per_second.mean, p.gb_per_second.stdev),
+                format!("{:.3}", p.rank_gb_per_second.mean),
+                format!(
+                    "{:.3} ± {:.3}",
+                    p.dlio_gb_per_second.mean, p.dlio_gb_per_second.stdev
+                ),
+                format!(
+                    "{:.1} / {:.1} / {:.1}",
+                    p.latency.p50_ms, p.latency.p99_ms, p.latency.max_ms
+                ),
+            ]);
+        }
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+    for w in &s.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::report::{CheckpointReport, Direction, counts};
+    use crate::checkpoint::report::{CheckpointReport, Direction};
+    use crate::host::HostInfo;
 
     fn timed(index: u64, bytes: u64, duration_s: f64, micros: u64) -> TimedCheckpoint {
-        let mut h = latency_histogram();
-        h.saturating_record(micros);
+        let mut h = Latency::new();
+        h.record(std::time::Duration::from_micros(micros));
         TimedCheckpoint {
             index,
             start: "s".into(),
@@ -247,8 +276,8 @@ mod tests {
                 gb_per_second: 0.0,
                 fsync: true,
                 verified: false,
-                latency: LatencySummary::of(&h),
-                latency_counts: counts(&h),
+                latency: h.percentiles(),
+                latency_counts: h.to_counts(),
             },
         }
     }
@@ -257,7 +286,8 @@ mod tests {
         CheckpointRun {
             rank,
             ranks: 2,
-            hostname: "h".into(),
+            host: HostInfo::default(),
+            cpu_s: 0.0,
             restore_from_rank: rank,
             bytes_per_checkpoint: saves.first().map_or(0, |t| t.report.bytes),
             checkpoint_size_gb: 3.0,
@@ -312,6 +342,11 @@ mod tests {
         assert_eq!(m["save_checkpoint_io_mean_GB_per_second"], json!(2.0));
         assert_eq!(m["checkpoint_size_GB"], json!(3.0));
         assert!(!m.contains_key("load_checkpoint_io_mean_GB_per_second"));
+        let table = render("w", "file:///x", &s);
+        assert!(
+            table.contains("│ save") && !table.contains("│ restore") && table.contains("fsync done"),
+            "{table}"
+        );
         let e = per_epoch_stats(&runs[0]);
         assert_eq!(e["1"]["save_ckpt2"]["throughput"], json!(1.0));
         assert_eq!(MeanStd::of(&[]), MeanStd::default());

@@ -21,7 +21,9 @@ use super::CheckpointError;
 use super::engine::{CheckpointOptions, Checkpointer, Control};
 use super::report::CheckpointReport;
 use crate::config::Workload;
+use crate::host::HostInfo;
 use crate::ranks::Ranks;
+use crate::train::timestamp;
 
 /// One save or restore as DLIO times it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,7 +43,9 @@ pub struct TimedCheckpoint {
 pub struct CheckpointRun {
     pub rank: usize,
     pub ranks: usize,
-    pub hostname: String,
+    pub host: HostInfo,
+    /// CPU seconds this process used (user + system), for CPU per GB.
+    pub cpu_s: f64,
     /// The rank whose files this rank restored (itself unless `recovery_rank_shift` applied).
     pub restore_from_rank: usize,
     /// Bytes this rank writes per checkpoint.
@@ -59,11 +63,6 @@ pub struct CheckpointRun {
     pub end: String,
     /// Things the user should know (printed by rank 0).
     pub warnings: Vec<String>,
-}
-
-/// DLIO's local-time timestamp (`%Y-%m-%dT%H:%M:%S.%f`).
-pub fn timestamp() -> String {
-    chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
 /// Called after each checkpoint of this rank (progress lines, bars).
@@ -94,17 +93,8 @@ pub fn restore_source(rank: usize, hosts: &[String], shift: bool) -> (usize, Opt
     ((rank + per_node) % size, None)
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".into())
-}
-
 /// Every rank's hostname, in rank order, on every rank.
-async fn all_hostnames(ranks: &Arc<Ranks>) -> Result<Vec<String>, CheckpointError> {
-    let me = hostname();
+async fn all_hostnames(ranks: &Arc<Ranks>, me: String) -> Result<Vec<String>, CheckpointError> {
     if ranks.size() == 1 {
         return Ok(vec![me]);
     }
@@ -167,7 +157,8 @@ pub async fn run(
     let (rank, size) = (ranks.rank(), ranks.size());
     let mut ckpt = Checkpointer::new(store.clone(), w, rank, size, opts)?;
     let c = &w.checkpoint;
-    let hosts = all_hostnames(ranks).await?;
+    let host = HostInfo::current();
+    let hosts = all_hostnames(ranks, host.hostname.clone()).await?;
     let shift = c.recovery_rank_shift && !opts.dlio_compat;
     let (source, warning) = restore_source(rank, &hosts, shift);
     if source != rank {
@@ -176,7 +167,8 @@ pub async fn run(
     let mut run = CheckpointRun {
         rank,
         ranks: size,
-        hostname: hosts.get(rank).cloned().unwrap_or_else(hostname),
+        host,
+        cpu_s: 0.0,
         restore_from_rank: source,
         bytes_per_checkpoint: ckpt.bytes(),
         checkpoint_size_gb: ckpt.plan().checkpoint_size_gb(),
@@ -213,6 +205,7 @@ pub async fn run(
         run.restores.push(t);
     }
     run.end = timestamp();
+    run.cpu_s = crate::host::cpu_seconds();
     Ok(run)
 }
 

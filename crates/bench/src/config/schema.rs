@@ -293,21 +293,87 @@ pub enum ReadType {
     InMemory,
 }
 
-/// A duration in seconds: a number, or DLIO's `{mean, stdev}` form.
+/// A duration in seconds: a number, or DLIO's distribution form (`{mean, stdev}`, or
+/// `{type: normal|uniform|gamma|exponential|poisson, ...}` with that distribution's
+/// parameters), sampled per use as DLIO's `utility.sleep` does.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Seconds {
     Fixed(f64),
-    Normal {
-        mean: f64,
-        #[serde(default)]
-        stdev: f64,
-    },
+    Dist(TimeDist),
 }
 
 impl Default for Seconds {
     fn default() -> Seconds {
         Seconds::Fixed(0.0)
+    }
+}
+
+impl Seconds {
+    /// The mean (what DLIO reports as the "set value").
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Seconds::Fixed(v) => v,
+            Seconds::Dist(d) => d.mean(),
+        }
+    }
+}
+
+/// DLIO's distributions for emulated times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistKind {
+    Normal,
+    Uniform,
+    Gamma,
+    Exponential,
+    Poisson,
+}
+
+/// A time distribution; which fields count depends on `type` (none: `mean` with an
+/// optional `stdev`, i.e. normal).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeDist {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<DistKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdev: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lam: Option<f64>,
+}
+
+impl TimeDist {
+    pub fn mean(&self) -> f64 {
+        let g = |v: Option<f64>| v.unwrap_or(0.0);
+        match self.kind {
+            None | Some(DistKind::Normal) => g(self.mean),
+            Some(DistKind::Uniform) => (g(self.min) + g(self.max)) / 2.0,
+            Some(DistKind::Gamma) => g(self.shape) * g(self.scale),
+            Some(DistKind::Exponential) => g(self.scale),
+            Some(DistKind::Poisson) => g(self.lam),
+        }
+    }
+
+    /// The parameters `type` needs, as `(name, value)`; `None` values are missing.
+    pub fn required(&self) -> Vec<(&'static str, Option<f64>)> {
+        match self.kind {
+            None | Some(DistKind::Normal) => vec![("mean", self.mean)],
+            Some(DistKind::Uniform) => vec![("min", self.min), ("max", self.max)],
+            Some(DistKind::Gamma) => vec![("shape", self.shape), ("scale", self.scale)],
+            Some(DistKind::Exponential) => vec![("scale", self.scale)],
+            Some(DistKind::Poisson) => vec![("lam", self.lam)],
+        }
     }
 }
 

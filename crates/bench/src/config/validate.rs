@@ -1,6 +1,6 @@
 //! Combinations DLIO refuses (its `ConfigArguments.validate`), checked before anything runs.
 
-use super::schema::{CheckpointMode, DataLoader, Format, Framework, Workload};
+use super::schema::{CheckpointMode, DataLoader, Format, Framework, Seconds, Workload};
 
 /// The first invalid combination, as a sentence naming the keys involved.
 pub fn validate(w: &Workload) -> Result<(), String> {
@@ -61,6 +61,28 @@ pub fn validate(w: &Workload) -> Result<(), String> {
     }
     if c.ksm.is_some() && c.randomize_tensor {
         return Err("checkpoint.ksm requires checkpoint.randomize_tensor: False".into());
+    }
+    let times = [
+        ("train.computation_time", &w.train.computation_time),
+        ("reader.preprocess_time", &w.reader.preprocess_time),
+        ("evaluation.eval_time", &w.evaluation.eval_time),
+    ];
+    for (key, t) in times {
+        match t {
+            Seconds::Fixed(v) if *v < 0.0 || !v.is_finite() => {
+                return Err(format!("{key} {v} must be a non-negative number of seconds"));
+            }
+            Seconds::Dist(d) => {
+                if let Some((name, _)) = d.required().into_iter().find(|(_, v)| v.is_none()) {
+                    let kind = d
+                        .kind
+                        .map(|k| format!("{k:?}").to_lowercase())
+                        .unwrap_or("normal".into());
+                    return Err(format!("{key}: a {kind} distribution needs `{name}`"));
+                }
+            }
+            Seconds::Fixed(_) => {}
+        }
     }
     if !(0.0..=1.0).contains(&w.metric.au) {
         return Err(format!("metric.au {} must be between 0 and 1", w.metric.au));

@@ -129,6 +129,51 @@ pub async fn generate(
     })
 }
 
+/// Samples a file of `format` holds (an image file holds one, whatever
+/// `num_samples_per_file` says, as in DLIO).
+pub fn samples_in_file(w: &Workload) -> u64 {
+    if matches!(w.dataset.format, Format::Png | Format::Jpeg) {
+        1
+    } else {
+        w.dataset.num_samples_per_file
+    }
+}
+
+/// Checks sample `sample` of file `file_index` (training files first, then evaluation
+/// files), as a reader extracted it, against what [`generate`] wrote. NumPy's layouts hold
+/// a sample strided across the array's last axis; the other formats keep it contiguous;
+/// JPEG is lossy, so only its size is checked.
+pub fn verify_sample(
+    w: &Workload,
+    data: &DataGen,
+    file_index: u64,
+    sample: u64,
+    got: &[u8],
+) -> Result<(), String> {
+    let (d1, d2) = dims(&w.dataset, w.train.seed, file_index);
+    let len = d1 * d2;
+    let n = samples_in_file(w);
+    if got.len() as u64 != len {
+        return Err(format!("{} bytes where the generator wrote {len}", got.len()));
+    }
+    match w.dataset.format {
+        Format::Jpeg => Ok(()),
+        Format::Npz | Format::Npy => {
+            let raw = data
+                .try_generate(file_index, (len * n) as usize, 1)
+                .map_err(|e| e.to_string())?;
+            let differs = (0..len as usize).find(|&j| raw[j * n as usize + sample as usize] != got[j]);
+            match differs {
+                Some(j) => Err(format!("byte {j} differs from the generator's")),
+                None => Ok(()),
+            }
+        }
+        _ => data
+            .verify(file_index, len * n, sample * len, got)
+            .map_err(|e| e.to_string()),
+    }
+}
+
 /// Large files stream through the multipart writer; small ones are one PUT.
 async fn put(store: &Arc<dyn Store>, key: &str, body: Bytes) -> Result<(), GenerateError> {
     const PART: usize = 16 << 20;
@@ -161,12 +206,7 @@ fn encode(
 ) -> Result<(Bytes, Vec<(String, Bytes)>), GenerateError> {
     let d = &w.dataset;
     let (d1, d2) = dims(d, w.train.seed, i);
-    // An image file holds one image, whatever num_samples_per_file says (as in DLIO).
-    let n = if matches!(d.format, Format::Png | Format::Jpeg) {
-        1
-    } else {
-        d.num_samples_per_file
-    };
+    let n = samples_in_file(w);
     let sample = (d1 * d2) as usize;
     let raw = data.try_generate(i, sample * n as usize, 1)?;
     let samples = || raw.chunks(sample.max(1)).take(n as usize);

@@ -70,6 +70,37 @@ pub fn block_metrics(
     }
 }
 
+/// DLIO's `compute_metrics_eval`: AU as for training, but throughput over the whole
+/// evaluation, `steps / wall · batch_size` (no `− 2`, nothing excluded).
+pub fn eval_metrics(
+    steps: &[StepTimes],
+    planned_steps: usize,
+    wall: f64,
+    batch_size: u64,
+    exclude_start: usize,
+    exclude_end: usize,
+) -> BlockMetrics {
+    let m = block_metrics(steps, planned_steps, wall, batch_size, exclude_start, exclude_end);
+    let throughput = steps.len() as f64 / wall * batch_size as f64;
+    BlockMetrics {
+        throughput,
+        exact_throughput: throughput,
+        ..m
+    }
+}
+
+/// An epoch's figures from its blocks, weighted by their steps (DLIO's `end_train`).
+pub fn epoch_metrics(blocks: &[(BlockMetrics, usize)]) -> (f64, f64) {
+    let steps: usize = blocks.iter().map(|(_, n)| n).sum();
+    if steps == 0 {
+        return (0.0, 0.0);
+    }
+    let w = |f: fn(&BlockMetrics) -> f64| {
+        blocks.iter().map(|(m, n)| f(m) * *n as f64).sum::<f64>() / steps as f64
+    };
+    (w(|m| m.au_percent), w(|m| m.throughput))
+}
+
 /// Run-level figures over ranks: mean AU, summed throughput, and the AU check.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RankSummary {
@@ -122,6 +153,27 @@ mod tests {
         // A block shorter than planned (total_training_steps cut it): only the start is excluded.
         let m = block_metrics(&steps(&[0.2, 0.2], 0.1), 10, 0.4, 1, 1, 1);
         assert!((m.total_time - 0.2).abs() < 1e-12 && (m.au_percent - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn eval_counts_every_step_and_epochs_weight_blocks() {
+        let s = steps(&[0.3, 0.1, 0.1, 0.1], 0.1);
+        let m = eval_metrics(&s, 4, 0.6, 2, 1, 0);
+        assert!((m.throughput - 4.0 / 0.6 * 2.0).abs() < 1e-9);
+        assert!((m.au_percent - 100.0 * 0.3 / 0.3).abs() < 1e-9);
+        let a = BlockMetrics {
+            au_percent: 90.0,
+            throughput: 10.0,
+            exact_throughput: 10.0,
+            total_time: 1.0,
+        };
+        let b = BlockMetrics {
+            au_percent: 60.0,
+            throughput: 40.0,
+            ..a
+        };
+        assert_eq!(epoch_metrics(&[(a, 3), (b, 1)]), (82.5, 17.5));
+        assert_eq!(epoch_metrics(&[]), (0.0, 0.0));
     }
 
     #[test]

@@ -2,3 +2,4 @@
 //! Storage numbers compare), next to exact variants where DLIO's formula is biased.
 
 pub mod au;
+pub mod latency;

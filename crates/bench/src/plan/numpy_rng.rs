@@ -7,9 +7,16 @@ const N: usize = 624;
 const M: usize = 397;
 
 /// MT19937 in numpy's legacy seeding.
+#[derive(Clone)]
 pub struct NumpyRng {
     mt: [u32; N],
     pos: usize,
+}
+
+impl std::fmt::Debug for NumpyRng {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NumpyRng(pos {})", self.pos)
+    }
 }
 
 impl NumpyRng {

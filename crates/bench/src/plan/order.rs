@@ -253,6 +253,19 @@ impl OrderSpec {
 
     /// TensorFlow (non-TFRecord) in DLIO: `build_sample_map_iter`.
     fn dlio_iterative(&self, epoch: u64, steps: u64) -> Result<Vec<Vec<SampleRef>>, OrderError> {
+        let per_worker = self.dlio_worker_lists(epoch)?;
+        // Each worker yields full batches, its last one padded (with no I/O); tf.data's
+        // interleave takes one batch from each worker in turn.
+        let b = self.batch_size.max(1) as usize;
+        let mut queues: Vec<std::collections::VecDeque<Vec<SampleRef>>> = per_worker
+            .iter()
+            .map(|l| l.chunks(b).map(<[SampleRef]>::to_vec).collect())
+            .collect();
+        Ok(round_robin(&mut queues, steps as usize))
+    }
+
+    /// Each TensorFlow worker's samples of `epoch` in DLIO (its `file_map[thread]`).
+    pub fn dlio_worker_lists(&self, epoch: u64) -> Result<Vec<Vec<SampleRef>>, OrderError> {
         let files = self.dlio_files(epoch);
         let n = self.total();
         if files.is_empty() || n == 0 {
@@ -293,14 +306,7 @@ impl OrderSpec {
                 sample: (g % spf) as u32,
             });
         }
-        // Each worker yields full batches, its last one padded (with no I/O); tf.data's
-        // interleave takes one batch from each worker in turn.
-        let b = self.batch_size.max(1) as usize;
-        let mut queues: Vec<std::collections::VecDeque<Vec<SampleRef>>> = per_worker
-            .iter()
-            .map(|l| l.chunks(b).map(<[SampleRef]>::to_vec).collect())
-            .collect();
-        Ok(round_robin(&mut queues, steps as usize))
+        Ok(per_worker)
     }
 
     /// TensorFlow's TFRecord pipeline in DLIO: the file list (shuffled once, at the first

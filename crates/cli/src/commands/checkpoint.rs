@@ -2,34 +2,34 @@
 //! `workflow.checkpoint: True`, e.g. MLPerf Storage's llama3 workloads): every rank writes
 //! `num_checkpoints_write` checkpoints and restores `num_checkpoints_read`, as DLIO does, on
 //! the checkpoint storage (`checkpoint.checkpoint_folder`, any URI, with
-//! `checkpoint.storage_options`). Rank 0 prints the table (or `--json`); Ctrl-C stops at the
-//! next piece of every file and leaves no partial checkpoint.
+//! `checkpoint.storage_options`); rank 0 writes the results folder and prints the table (or
+//! `--json`). Ctrl-C stops at the next piece of every file and leaves no partial checkpoint.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
-use comfy_table::Table;
-use mlstor_bench::checkpoint::summary::{CheckpointSummary, PhaseSummary, summarize};
-use mlstor_bench::checkpoint::workflow::{self, CheckpointRun, TimedCheckpoint};
-use mlstor_bench::checkpoint::{CheckpointOptions, Control, Direction};
+use indicatif::ProgressBar;
+use mlstor_bench::checkpoint::results::{CheckpointSetup, execute};
+use mlstor_bench::checkpoint::workflow::TimedCheckpoint;
+use mlstor_bench::checkpoint::{CheckpointOptions, Checkpointer, Control, Direction};
 use mlstor_bench::config::Workload;
 use mlstor_bench::plan::locations;
-use mlstor_bench::ranks::Ranks;
+use mlstor_bench::ranks::{Ranks, launcher_env};
+use mlstor_bench::run::{Callbacks, RunOptions};
 use mlstor_store::store_for_uri;
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::run::RunArgs;
 use crate::size::human;
 use crate::{GlobalArgs, progress};
 
 /// How checkpoints move bytes (the part size and part concurrency are the global
-/// `--part-size` / `--part-concurrency`).
+/// `--part-size` / `--part-concurrency`; `--verify` checks restores).
 #[derive(Args, Debug, Clone)]
 pub struct CheckpointArgs {
-    /// Check every byte a restore reads against what was written.
-    #[arg(long)]
-    pub verify: bool,
     /// Checkpoint files a rank writes or reads at once.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub file_concurrency: usize,
@@ -39,55 +39,77 @@ pub struct CheckpointArgs {
 }
 
 /// The checkpoint options from the command line.
-fn options(g: &GlobalArgs, a: &CheckpointArgs, dlio_compat: bool) -> CheckpointOptions {
+fn options(g: &GlobalArgs, a: &RunArgs) -> CheckpointOptions {
     let d = CheckpointOptions::default();
     CheckpointOptions {
         part_size: g.part_size.unwrap_or(d.part_size),
-        file_concurrency: a.file_concurrency.max(1),
+        file_concurrency: a.checkpoint.file_concurrency.max(1),
         part_concurrency: g.part_concurrency.unwrap_or(d.part_concurrency),
-        read_concurrency: a.read_concurrency.max(1),
+        read_concurrency: a.checkpoint.read_concurrency.max(1),
         verify: a.verify,
-        dlio_compat,
+        dlio_compat: a.dlio_compat,
     }
 }
 
-/// Checks that `w` can be checkpointed at the launcher's rank count, before anything runs.
-pub fn check(w: &Workload, dlio_compat: bool) -> Result<()> {
-    let size = mlstor_bench::ranks::launcher_env(&|k| std::env::var(k).ok()).map_or(1, |(_, s, _)| s);
-    let opts = mlstor_bench::checkpoint::PlanOptions { dlio_compat };
-    mlstor_bench::checkpoint::CheckpointPlan::new(w, size, opts)
-        .with_context(|| format!("cannot checkpoint on {size} rank(s)"))?;
-    Ok(())
-}
-
-/// Runs the checkpoint workflow of `w` on this rank and reports on rank 0.
-pub async fn run(
-    g: &GlobalArgs,
-    name: &str,
-    w: &Workload,
-    a: &CheckpointArgs,
-    dlio_compat: bool,
-) -> Result<()> {
-    let ranks = Arc::new(Ranks::discover()?);
+/// Runs the checkpoint workflow of `w` on this rank; rank 0 reports.
+pub async fn run(g: &GlobalArgs, a: &RunArgs, w: Workload) -> Result<()> {
+    let name = a.workload.workload.clone();
+    let launched = launcher_env(&|k| std::env::var(k).ok());
+    if let Some(n) = a.num_accelerators {
+        match launched {
+            None if n > 1 => return super::run::launch(n),
+            Some((_, size, var)) if size != n => {
+                bail!("--num-accelerators {n} but the launcher started {size} ranks ({var})")
+            }
+            _ => {}
+        }
+    }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let uri = locations::checkpoint_uri(w, &cwd);
-    let mut store_opts = locations::checkpoint_store_options(w);
-    if !g.endpoints.is_empty() {
-        store_opts.endpoints = g.endpoints.clone();
+    let uri = locations::checkpoint_uri(&w, &cwd);
+    let mut store = locations::checkpoint_store_options(&w);
+    let mut data_store = locations::store_options(&w.storage.storage_options);
+    for s in [&mut store, &mut data_store] {
+        if !g.endpoints.is_empty() {
+            s.endpoints = g.endpoints.clone();
+            s.load_balance = g.load_balance;
+        }
+        if let Some(p) = g.part_size {
+            s.part_size = p;
+        }
     }
-    if let Some(p) = g.part_size {
-        store_opts.part_size = p;
-    }
-    let store = store_for_uri(&uri, &store_opts)?;
-    let opts = options(g, a, dlio_compat);
-    // The plan is checked (and its size known) before anything is written.
-    let planned =
-        mlstor_bench::checkpoint::Checkpointer::new(store.clone(), w, ranks.rank(), ranks.size(), opts)
-            .with_context(|| format!("{name}: cannot checkpoint on {} rank(s)", ranks.size()))?;
+    let opts = options(g, a);
+    let ranks = Arc::new(Ranks::discover()?);
+    // Refuse a rank count the parallelism cannot take before anything (the dataset too) is written.
+    let ckpt_store = store_for_uri(&uri, &store)?;
+    let planned = Checkpointer::new(ckpt_store, &w, ranks.rank(), ranks.size(), opts)
+        .with_context(|| format!("{name}: cannot checkpoint on {} rank(s)", ranks.size()))?;
+    let run = RunOptions {
+        workload_name: name.clone(),
+        overrides: a
+            .workload
+            .set
+            .iter()
+            .chain(&a.workload.overrides)
+            .cloned()
+            .collect(),
+        results_dir: a.results_dir.clone(),
+        dlio_compat: a.dlio_compat,
+        verify: a.verify,
+        data_uri: locations::data_uri(&w, &cwd),
+        store: data_store,
+        generate_concurrency: a.concurrency,
+        cwd,
+    };
+    let setup = CheckpointSetup {
+        uri: uri.clone(),
+        store,
+        options: opts,
+    };
+    let hide = a.quiet || g.json || !ranks.is_root();
     let c = &w.checkpoint;
-    let per_rank = planned.bytes() * u64::try_from(c.num_checkpoints_write).unwrap_or(0)
+    let total = planned.bytes() * u64::try_from(c.num_checkpoints_write).unwrap_or(0)
         + planned.restore_bytes() * u64::try_from(c.num_checkpoints_read).unwrap_or(0);
-    let bar = progress::bytes_bar(per_rank, g.json || !ranks.is_root());
+    let bar = progress::bytes_bar(total, hide);
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -95,55 +117,72 @@ pub async fn run(
             on_signal.cancel();
         }
     });
-    let progress_bar = bar.clone();
+    let moved = bar.clone();
     let ctl = Control::default()
         .with_cancel(cancel)
-        .on_bytes(move |n| progress_bar.inc(n));
-    let line_bar = bar.clone();
-    let quiet = g.json || !ranks.is_root();
+        .on_bytes(move |n| moved.inc(n));
+    let lines = bar.clone();
     let on_checkpoint = move |t: &TimedCheckpoint| {
-        if !quiet {
-            line_bar.println(checkpoint_line(t));
+        if !hide {
+            lines.println(checkpoint_line(t));
         }
     };
-    let outcome = workflow::run(w, store, &ranks, opts, &ctl, &on_checkpoint).await;
+    let files_bar = std::sync::Mutex::new(ProgressBar::hidden());
+    let written = AtomicU64::new(0);
+    let started = Instant::now();
+    let generate_start = |n: u64| {
+        if let Ok(mut b) = files_bar.lock() {
+            *b = progress::files_bar(n, hide);
+        }
+    };
+    let file_written = |n: u64| {
+        let total = written.fetch_add(n, Ordering::Relaxed) + n;
+        let secs = started.elapsed().as_secs_f64().max(1e-9);
+        if let Ok(b) = files_bar.lock() {
+            b.set_message(format!("{}, {:.2} GB/s", human(total), total as f64 / 1e9 / secs));
+            b.inc(1);
+        }
+    };
+    let cb = Callbacks {
+        generate_start: &generate_start,
+        file_written: &file_written,
+        train: &|_| {},
+    };
+    let outcome = execute(&w, &run, &setup, &ranks, &ctl, &cb, &on_checkpoint).await;
+    if let Ok(b) = files_bar.lock() {
+        b.finish_and_clear();
+    }
     bar.finish_and_clear();
-    let run = match outcome {
-        Ok(r) => r,
+    let outcome = match outcome {
+        Ok(o) => o,
         Err(e) => {
             let e = anyhow::Error::new(e).context(format!("{name}: checkpointing into {uri}"));
             if ranks.size() > 1 {
                 // The other ranks would wait at the next barrier forever.
-                eprintln!("error (rank {}): {e:#}", ranks.rank());
+                eprintln!("error: rank {}: {e:#}", ranks.rank());
                 ranks.abort(1);
             }
             return Err(e);
         }
     };
-    let bytes = serde_json::to_vec(&run)?;
-    let r = ranks.clone();
-    let gathered = tokio::task::spawn_blocking(move || r.gather(bytes)).await??;
-    let Some(all) = gathered else {
-        return Ok(()); // not rank 0
-    };
-    let runs: Vec<CheckpointRun> = all
-        .iter()
-        .map(|b| serde_json::from_slice(b))
-        .collect::<Result<_, _>>()
-        .context("a rank sent an unreadable report")?;
-    let summary = summarize(&runs);
-    if g.json {
-        return super::print_json(&json!({
-            "workload": name,
-            "uri": uri,
-            "ranks": runs.len(),
-            "dlio_compat": dlio_compat,
-            "metric": summary.dlio_metric(),
-            "summary": summary,
-            "per_rank": runs,
-        }));
+    if !ranks.is_root() {
+        return Ok(());
     }
-    print_table(name, &uri, &summary)
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if g.json {
+        return super::print_json(&outcome.results.unwrap_or_default());
+    }
+    if let Some(s) = &outcome.summary
+        && !hide
+    {
+        use std::io::Write;
+        let text = mlstor_bench::checkpoint::summary::render(&name, &uri, s);
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+    }
+    eprintln!("results: {}", outcome.results_dir.display());
+    Ok(())
 }
 
 fn checkpoint_line(t: &TimedCheckpoint) -> String {
@@ -152,64 +191,11 @@ fn checkpoint_line(t: &TimedCheckpoint) -> String {
         Direction::Restore => "restored",
     };
     format!(
-        "{what} {} ({}, {} file(s)) in {:.3} s = {:.3} GB/s on this rank",
+        "{what} {} ({}, {} file(s)) in {:.3} s = {:.3} GB/s on rank 0",
         t.report.checkpoint,
         human(t.report.bytes),
         t.report.files.len(),
         t.duration_s,
         t.report.bytes as f64 / 1e9 / t.duration_s.max(1e-9)
     )
-}
-
-fn phase_row(what: &str, p: &PhaseSummary) -> Vec<String> {
-    vec![
-        what.to_string(),
-        p.checkpoints.len().to_string(),
-        format!("{:.3} ± {:.3}", p.seconds.mean, p.seconds.stdev),
-        format!("{:.3} ± {:.3}", p.gb_per_second.mean, p.gb_per_second.stdev),
-        format!("{:.3}", p.rank_gb_per_second.mean),
-        format!(
-            "{:.3} ± {:.3}",
-            p.dlio_gb_per_second.mean, p.dlio_gb_per_second.stdev
-        ),
-        format!(
-            "{} / {} / {}",
-            p.latency.p50_us, p.latency.p99_us, p.latency.max_us
-        ),
-    ]
-}
-
-fn print_table(name: &str, uri: &str, s: &CheckpointSummary) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{name}: {} rank(s), checkpoint {:.3} GiB ({} per checkpoint) on {uri}; fsync {}, restores {}",
-        s.ranks,
-        s.checkpoint_size_gb,
-        human(s.bytes_per_checkpoint),
-        if s.fsync { "done" } else { "not done" },
-        if s.verify { "verified" } else { "not verified" },
-    )?;
-    let mut t = Table::new();
-    t.set_header(vec![
-        "",
-        "checkpoints",
-        "seconds (slowest rank)",
-        "GB/s (all ranks)",
-        "GB/s per rank",
-        "DLIO GB/s (GiB, rank 0)",
-        "piece µs p50/p99/max",
-    ]);
-    if let Some(p) = &s.save {
-        t.add_row(phase_row("save", p));
-    }
-    if let Some(p) = &s.restore {
-        t.add_row(phase_row("restore", p));
-    }
-    writeln!(out, "{t}")?;
-    for w in &s.warnings {
-        writeln!(out, "warning: {w}")?;
-    }
-    Ok(())
 }

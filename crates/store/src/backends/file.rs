@@ -206,7 +206,10 @@ fn writeback(file: &File, offset: u64, len: u64, wait: bool) -> std::io::Result<
         } else {
             libc::SYNC_FILE_RANGE_WRITE
         };
-        let (off, n) = (i64::try_from(offset).unwrap_or(i64::MAX), i64::try_from(len).unwrap_or(i64::MAX));
+        let (off, n) = (
+            i64::try_from(offset).unwrap_or(i64::MAX),
+            i64::try_from(len).unwrap_or(i64::MAX),
+        );
         // SAFETY: a plain syscall on a file descriptor this writer owns; no memory is passed.
         if unsafe { libc::sync_file_range(file.as_raw_fd(), off, n, flags) } != 0 {
             return Err(std::io::Error::last_os_error());

@@ -1,0 +1,313 @@
+//! The data-loader emulation of one rank, shaped like PyTorch's DataLoader (which DLIO
+//! drives; its `tf.data` pipeline has the same shape): `read_threads` workers, each
+//! building whole batches one sample after another ([`read`]), batch `k` from worker
+//! `k mod read_threads`, each worker at most `prefetch` batches ahead of the training loop
+//! (`ceil(prefetch_size / read_threads)`, DLIO's prefetch factor), handed over in order.
+//! With `read_threads: 0` the training loop loads each batch itself, as PyTorch does
+//! without workers.
+//!
+//! Workers are OS threads, like DataLoader's worker processes; their storage requests run
+//! on the async runtime through a [`Handle`](tokio::runtime::Handle), so a worker can also
+//! sleep its samples' `preprocess_time` precisely.
+
+pub mod dataset;
+pub mod read;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use tokio::runtime::Handle;
+
+use crate::compute::TimeModel;
+use crate::plan::order::{OrderError, SampleRef};
+use read::{ReadStats, SampleReader, WorkerState};
+
+/// Errors of loading data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoaderError {
+    #[error(
+        "{uri}: {found} {split} files where the workload needs {expected} (like {example}); write them with \
+         `mlstor generate` or `workflow.generate_data: True`"
+    )]
+    MissingFiles {
+        uri: String,
+        split: &'static str,
+        found: usize,
+        expected: usize,
+        example: String,
+    },
+    #[error(transparent)]
+    Store(#[from] mlstor_store::Error),
+    #[error("{uri}: sample {sample}")]
+    Decode {
+        uri: String,
+        sample: u64,
+        #[source]
+        source: mlstor_formats::Error,
+    },
+    #[error(
+        "{uri}: sample {sample} is not what `mlstor generate` wrote ({reason}); --verify checks mlstor's own datasets"
+    )]
+    Verify {
+        uri: String,
+        sample: u64,
+        reason: String,
+    },
+    #[error("{uri}: bad sample index: {reason}")]
+    Index { uri: String, reason: String },
+    #[error("{uri}: read {got} bytes where the listing said {want}")]
+    Short { uri: String, got: u64, want: u64 },
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    #[error("a loader worker stopped unexpectedly")]
+    WorkerGone,
+}
+
+/// A batch handed to the training loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadedBatch {
+    /// Samples actually read (a padded batch reads fewer than the batch size).
+    pub samples: u64,
+    /// Their decoded bytes.
+    pub bytes: u64,
+}
+
+/// How a rank's loader is shaped.
+#[derive(Debug, Clone)]
+pub struct LoaderSettings {
+    pub read_threads: u64,
+    /// Batches each worker may be ahead.
+    pub prefetch: usize,
+    /// Per-sample preprocessing (`reader.preprocess_time`) and the seed of its draws.
+    pub preprocess: Option<(crate::config::schema::Seconds, f64, u32)>,
+}
+
+impl LoaderSettings {
+    /// DLIO's prefetch factor: `ceil(prefetch_size / read_threads)`, 2 when that is 0.
+    pub fn prefetch_factor(prefetch_size: u64, read_threads: u64) -> usize {
+        let f = if read_threads >= 1 {
+            prefetch_size.div_ceil(read_threads)
+        } else {
+            prefetch_size
+        };
+        if f == 0 { 2 } else { f as usize }
+    }
+}
+
+/// A rank's loader for one split, kept across epochs (workers' open files live as long).
+#[derive(Debug)]
+pub struct Loader {
+    reader: Arc<SampleReader>,
+    settings: LoaderSettings,
+    handle: Handle,
+    states: Vec<WorkerState>,
+}
+
+impl Loader {
+    pub fn new(reader: SampleReader, settings: LoaderSettings, handle: Handle) -> Loader {
+        let n = settings.read_threads.max(1) as usize;
+        Loader {
+            reader: Arc::new(reader),
+            settings,
+            handle,
+            states: (0..n).map(|_| WorkerState::default()).collect(),
+        }
+    }
+
+    pub fn reader(&self) -> &SampleReader {
+        &self.reader
+    }
+
+    /// Starts an epoch over `batches` (batch `k` built by worker `k mod workers`).
+    pub fn epoch(&mut self, batches: Vec<Vec<SampleRef>>) -> EpochLoader<'_> {
+        let preprocess = |w: usize| {
+            self.settings
+                .preprocess
+                .map(|(t, sd, seed)| TimeModel::new(t, sd, seed.wrapping_add(w as u32)))
+                .filter(|m| !m.is_zero())
+        };
+        if self.settings.read_threads == 0 {
+            let pre = preprocess(0);
+            return EpochLoader {
+                inline: Some(Inline {
+                    batches: batches.into_iter(),
+                    preprocess: pre,
+                }),
+                workers: Vec::new(),
+                next: 0,
+                stop: Arc::new(AtomicBool::new(false)),
+                loader: self,
+            };
+        }
+        let n = self.states.len();
+        let mut per_worker: Vec<Vec<Vec<SampleRef>>> = vec![Vec::new(); n];
+        for (k, b) in batches.into_iter().enumerate() {
+            per_worker[k % n].push(b);
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let states = std::mem::take(&mut self.states);
+        let workers = per_worker
+            .into_iter()
+            .zip(states)
+            .enumerate()
+            .map(|(w, (batches, state))| {
+                // sync_channel(p - 1): at most p batches dispatched and not yet taken, the one
+                // in progress included — PyTorch's prefetch_factor per worker.
+                let (tx, rx) = sync_channel(self.settings.prefetch.max(1) - 1);
+                let job = Job {
+                    reader: self.reader.clone(),
+                    handle: self.handle.clone(),
+                    batches,
+                    preprocess: preprocess(w),
+                    stop: stop.clone(),
+                };
+                let thread = std::thread::Builder::new()
+                    .name(format!("mlstor-loader-{w}"))
+                    .spawn(move || job.run(state, tx));
+                Worker {
+                    rx,
+                    thread: thread.ok(),
+                }
+            })
+            .collect();
+        EpochLoader {
+            inline: None,
+            workers,
+            next: 0,
+            stop,
+            loader: self,
+        }
+    }
+}
+
+struct Inline {
+    batches: std::vec::IntoIter<Vec<SampleRef>>,
+    preprocess: Option<TimeModel>,
+}
+
+struct Worker {
+    rx: Receiver<Result<LoadedBatch, LoaderError>>,
+    thread: Option<JoinHandle<WorkerState>>,
+}
+
+struct Job {
+    reader: Arc<SampleReader>,
+    handle: Handle,
+    batches: Vec<Vec<SampleRef>>,
+    preprocess: Option<TimeModel>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Job {
+    fn run(
+        mut self,
+        mut state: WorkerState,
+        tx: SyncSender<Result<LoadedBatch, LoaderError>>,
+    ) -> WorkerState {
+        for batch in std::mem::take(&mut self.batches) {
+            if self.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let r = load_batch(
+                &self.reader,
+                &self.handle,
+                &batch,
+                &mut state,
+                self.preprocess.as_mut(),
+            );
+            let failed = r.is_err();
+            if tx.send(r).is_err() || failed {
+                break;
+            }
+        }
+        state
+    }
+}
+
+fn load_batch(
+    reader: &SampleReader,
+    handle: &Handle,
+    batch: &[SampleRef],
+    state: &mut WorkerState,
+    mut preprocess: Option<&mut TimeModel>,
+) -> Result<LoadedBatch, LoaderError> {
+    let mut bytes = 0;
+    for &s in batch {
+        bytes += handle.block_on(reader.read(s, state))?;
+        if let Some(p) = preprocess.as_deref_mut() {
+            p.sleep();
+        }
+    }
+    Ok(LoadedBatch {
+        samples: batch.len() as u64,
+        bytes,
+    })
+}
+
+/// One epoch's batches, in order.
+pub struct EpochLoader<'a> {
+    loader: &'a mut Loader,
+    inline: Option<Inline>,
+    workers: Vec<Worker>,
+    next: usize,
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochLoader<'_> {
+    /// The next batch, waiting for it; `None` after the last.
+    pub fn next_batch(&mut self) -> Option<Result<LoadedBatch, LoaderError>> {
+        if let Some(inline) = &mut self.inline {
+            let batch = inline.batches.next()?;
+            let state = &mut self.loader.states[0];
+            return Some(load_batch(
+                &self.loader.reader,
+                &self.loader.handle,
+                &batch,
+                state,
+                inline.preprocess.as_mut(),
+            ));
+        }
+        let n = self.workers.len();
+        let w = &self.workers[self.next % n];
+        self.next += 1;
+        w.rx.recv().ok()
+    }
+
+    /// Stops the workers and returns the epoch's storage statistics.
+    pub fn finish(mut self) -> ReadStats {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> ReadStats {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut stats = ReadStats::default();
+        for w in std::mem::take(&mut self.workers) {
+            drop(w.rx); // unblocks a worker waiting to hand over a batch
+            if let Some(t) = w.thread
+                && let Ok(state) = t.join()
+            {
+                self.loader.states.push(state);
+            }
+        }
+        let n = self.loader.settings.read_threads.max(1) as usize;
+        while self.loader.states.len() < n {
+            self.loader.states.push(WorkerState::default());
+        }
+        for s in &mut self.loader.states {
+            stats.merge(&s.stats);
+            s.stats = ReadStats::default();
+        }
+        stats
+    }
+}
+
+impl Drop for EpochLoader<'_> {
+    fn drop(&mut self) {
+        if !self.workers.is_empty() {
+            self.shutdown();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Helpers the `mlstor` binary's integration tests share.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `mlstor args` in `dir`.
+pub fn mlstor(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlstor"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run mlstor")
+}
+
+/// Runs a command that must succeed; returns its stdout.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = mlstor(dir, args);
+    assert!(
+        out.status.success(),
+        "mlstor {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Runs a command that must fail without panicking; returns its stderr, checked to name
+/// `culprit`.
+pub fn fails(dir: &Path, args: &[&str], culprit: &str) -> String {
+    let out = mlstor(dir, args);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "mlstor {args:?} should fail: {err}");
+    assert!(err.contains("error: "), "{err}");
+    assert!(err.contains(culprit), "names {culprit}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// The Python with the reference readers (`MLSTOR_TEST_PYTHON`), or a loud skip (a failure
+/// under CI=true).
+pub fn python() -> Option<String> {
+    let py = std::env::var("MLSTOR_TEST_PYTHON").ok();
+    if py.is_none() {
+        mlstor_store::conformance::skip_or_fail("MLSTOR_TEST_PYTHON is not set");
+    }
+    py
+}
+
+/// Runs `script` with `arg` as `sys.argv[1]`; returns its trimmed stdout, failing on error.
+pub fn run_python(py: &str, script: &str, arg: &Path) -> String {
+    let out = Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .arg(arg)
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `mpirun` with the flags a test host needs (root, more ranks than cores), or a loud skip.
+pub fn mpirun(np: usize) -> Option<Command> {
+    let found = Command::new("mpirun")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        mlstor_store::conformance::skip_or_fail("mpirun is not installed (Debian: openmpi-bin)");
+        return None;
+    }
+    let mut c = Command::new("mpirun");
+    c.args([
+        "-np",
+        &np.to_string(),
+        "--oversubscribe",
+        "--allow-run-as-root",
+        "--bind-to",
+        "none",
+    ]);
+    Some(c)
+}
+
+/// The S3 test bucket, or a loud skip.
+pub fn s3_bucket() -> Option<String> {
+    let b = std::env::var("MLSTOR_TEST_BUCKET").ok();
+    if b.is_none() {
+        mlstor_store::conformance::skip_or_fail("MLSTOR_TEST_BUCKET is not set");
+    }
+    b
+}
+
+/// Reads a JSON file.
+pub fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

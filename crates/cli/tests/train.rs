@@ -1,0 +1,610 @@
+//! `mlstor run` training end to end: every format on file:// and s3://, DLIO's result
+//! files and keys, AU at its two extremes, ranks under mpirun, and bad input.
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{fails, json, mlstor, mpirun, ok, s3_bucket};
+use serde_json::Value;
+
+/// A tiny workload: 4 files of 2 samples of 4 KiB, batch 2, 2 epochs (4 steps each).
+const TINY: &[&str] = &[
+    "--set",
+    "dataset.num_files_train=4",
+    "--set",
+    "dataset.num_samples_per_file=2",
+    "--set",
+    "dataset.record_length_bytes=4096",
+    "--set",
+    "dataset.record_length_bytes_stdev=0",
+    "--set",
+    "reader.batch_size=2",
+    "--set",
+    "train.computation_time=0.002",
+];
+
+/// (format, compression, framework) to cover.
+fn formats() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        ("npz", "none", "pytorch"),
+        ("npy", "none", "pytorch"),
+        ("tfrecord", "none", "tensorflow"),
+        ("csv", "none", "pytorch"),
+        ("csv", "gzip", "tensorflow"),
+        ("indexed_binary", "none", "pytorch"),
+        ("mmap_indexed_binary", "none", "pytorch"),
+        ("png", "none", "pytorch"),
+        ("jpeg", "none", "tensorflow"),
+        ("hdf5", "none", "pytorch"),
+    ]
+}
+
+/// Runs the tiny workload with `extra` arguments; returns the results folder.
+fn run(dir: &Path, extra: &[&str]) -> PathBuf {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let results = dir.join(format!("results-{n}"));
+    let r = results.to_str().expect("utf8").to_string();
+    let mut args: Vec<&str> = vec!["run", "unet3d_tiny", "--quiet", "--results-dir", &r];
+    args.extend_from_slice(TINY);
+    args.extend_from_slice(extra);
+    ok(dir, &args);
+    results
+}
+
+fn format_args(fmt: &str, compression: &str, framework: &str, folder: &str) -> Vec<String> {
+    [
+        format!("dataset.format={fmt}"),
+        format!("dataset.compression={compression}"),
+        format!("framework={framework}"),
+        format!("reader.data_loader={framework}"),
+        format!("dataset.data_folder={folder}"),
+    ]
+    .into_iter()
+    .flat_map(|s| ["--set".to_string(), s])
+    .collect()
+}
+
+/// Samples read by all ranks in one epoch, from results.json.
+fn samples_per_epoch(results: &Value) -> Vec<u64> {
+    let ranks = results["per_rank"].as_array().expect("per_rank");
+    let epochs = ranks[0]["epochs"].as_array().expect("epochs").len();
+    (0..epochs)
+        .map(|e| {
+            ranks
+                .iter()
+                .map(|r| r["epochs"][e]["blocks"][0]["samples"].as_u64().expect("samples"))
+                .sum()
+        })
+        .collect()
+}
+
+#[test]
+fn every_format_trains_on_file_with_verification() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for (fmt, compression, fw) in formats() {
+        let folder = format!("data/{fmt}-{compression}");
+        let args = format_args(fmt, compression, fw, &folder);
+        let mut extra: Vec<&str> = args.iter().map(String::as_str).collect();
+        extra.push("--verify");
+        let results = run(d.path(), &extra);
+        let r = json(&results.join("results.json"));
+        assert_eq!(samples_per_epoch(&r), [8, 8], "{fmt}: every sample each epoch");
+        let read = r["summary"]["train"]["bytes_read"].as_u64().expect("bytes");
+        // Whole samples were read (JPEG compresses them).
+        let least = if fmt == "jpeg" { 1 } else { 2 * 8 * 4096 };
+        assert!(read >= least, "{fmt}: {read} bytes read");
+        assert!(results.join("summary.json").is_file(), "{fmt}");
+    }
+}
+
+#[test]
+fn every_format_trains_on_s3() {
+    let Some(bucket) = s3_bucket() else { return };
+    let d = tempfile::tempdir().expect("tempdir");
+    for (fmt, compression, fw) in formats() {
+        let prefix = format!("s3://{bucket}/train-{}-{fmt}-{compression}", std::process::id());
+        let args = format_args(fmt, compression, fw, &prefix);
+        let mut extra: Vec<&str> = args.iter().map(String::as_str).collect();
+        extra.push("--verify");
+        let r = json(&run(d.path(), &extra).join("results.json"));
+        assert_eq!(samples_per_epoch(&r), [8, 8], "{fmt} on s3");
+        assert_eq!(r["data_uri"], prefix.as_str());
+        ok(d.path(), &["rm", "-r", &prefix]);
+    }
+}
+
+const DLIO_SUMMARY_KEYS: &[&str] = &[
+    "start",
+    "end",
+    "num_accelerators",
+    "num_hosts",
+    "hostname",
+    "metric",
+    "num_files_train",
+    "num_files_eval",
+    "num_samples_per_file",
+    "host_cpu_count",
+    "host_processor_name",
+    "potential_caching",
+    "host_cpuinfo",
+    "host_meminfo",
+    "host_memory_GB",
+    "data_size_per_host_GB",
+    "epochs",
+];
+
+fn dlio_metric_keys(prefix: &str) -> Vec<String> {
+    [
+        "au_percentage",
+        "au_mean_percentage",
+        "au_meet_expectation",
+        "au_stdev_percentage",
+        "throughput_samples_per_second",
+        "throughput_mean_samples_per_second",
+        "throughput_stdev_samples_per_second",
+        "io_mean_MB_per_second",
+        "io_stdev_MB_per_second",
+    ]
+    .iter()
+    .map(|k| format!("{prefix}_{k}"))
+    .collect()
+}
+
+#[test]
+fn results_files_have_dlio_keys() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let results = run(
+        d.path(),
+        &[
+            "--set",
+            "workflow.evaluation=True",
+            "--set",
+            "dataset.num_files_eval=2",
+            "--set",
+            "reader.batch_size_eval=2",
+            "--set",
+            "evaluation.eval_time=0.001",
+        ],
+    );
+    let s = json(&results.join("summary.json"));
+    let keys: Vec<&str> = s
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut want = DLIO_SUMMARY_KEYS.to_vec();
+    want.sort();
+    let mut got = keys.clone();
+    got.sort();
+    assert_eq!(got, want, "summary.json has DLIO's top-level keys");
+    let mut metric: Vec<String> = s["metric"].as_object().expect("metric").keys().cloned().collect();
+    metric.sort();
+    let mut want: Vec<String> = dlio_metric_keys("train")
+        .into_iter()
+        .chain(dlio_metric_keys("eval"))
+        .collect();
+    want.sort();
+    assert_eq!(metric, want, "metric keys are DLIO's");
+    assert_eq!(s["num_accelerators"], 1);
+    assert_eq!(s["epochs"], 2);
+    assert_eq!(
+        s["metric"]["train_au_percentage"].as_array().expect("list").len(),
+        2
+    );
+    let e = json(&results.join("0_per_epoch_stats.json"));
+    for epoch in ["1", "2"] {
+        let ep = &e[epoch];
+        assert!(ep["start"].is_string() && ep["end"].is_string(), "{ep}");
+        assert!(
+            ep["duration"].as_str().is_some_and(|d| d.parse::<f64>().is_ok()),
+            "DLIO's string duration: {ep}"
+        );
+        assert!(ep["block1"]["duration"].is_string(), "{ep}");
+        assert!(ep["eval"]["start"].is_string(), "{ep}");
+    }
+    let out = json(&results.join("0_output.json"));
+    assert_eq!(
+        out["1"]["proc"]["block1"].as_array().expect("proc").len(),
+        4,
+        "one per step"
+    );
+    assert_eq!(
+        out["1"]["compute"]["eval"].as_array().expect("eval").len(),
+        2,
+        "4 samples, batch 2"
+    );
+    let config = std::fs::read_to_string(results.join("dlio_config/config.yaml")).expect("config");
+    assert!(config.contains("num_files_train: 4"), "{config}");
+    let r = json(&results.join("results.json"));
+    assert!(
+        r["summary"]["eval"]["au_percent"]["mean"].is_number(),
+        "{}",
+        r["summary"]
+    );
+    assert!(
+        r["summary"]["train"]["read_latency"]["p99_ms"]
+            .as_f64()
+            .is_some_and(|v| v > 0.0)
+    );
+}
+
+#[test]
+fn long_compute_keeps_the_accelerator_busy() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let results = run(
+        d.path(),
+        &["--set", "train.computation_time=0.05", "--set", "train.epochs=1"],
+    );
+    let s = json(&results.join("summary.json"));
+    let au = s["metric"]["train_au_mean_percentage"].as_f64().expect("au");
+    assert!(au > 95.0, "prefetching hides the tiny reads: AU {au}");
+    assert_eq!(s["metric"]["train_au_meet_expectation"], "success");
+}
+
+#[test]
+fn no_compute_measures_pure_io() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let results = run(d.path(), &["--set", "train.computation_time=0"]);
+    let s = json(&results.join("summary.json"));
+    let au = s["metric"]["train_au_mean_percentage"].as_f64().expect("au");
+    assert!(au < 1.0, "AU {au}");
+    assert_eq!(s["metric"]["train_au_meet_expectation"], "fail");
+    let r = json(&results.join("results.json"));
+    let exact = r["summary"]["train"]["exact_throughput"]["mean"]
+        .as_f64()
+        .expect("exact");
+    assert!(exact > 100.0, "samples/s of pure I/O: {exact}");
+}
+
+/// Bytes of every training file of a dataset folder.
+fn dataset_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir.join("train"))
+        .expect("train")
+        .flatten()
+        .map(|e| e.metadata().expect("meta").len())
+        .sum()
+}
+
+#[test]
+fn two_ranks_under_mpirun_read_every_file_once_per_epoch() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let Some(mut cmd) = mpirun(2) else { return };
+    let results = d.path().join("r2");
+    let out = cmd
+        .current_dir(d.path())
+        .arg(env!("CARGO_BIN_EXE_mlstor"))
+        .args([
+            "run",
+            "unet3d_tiny",
+            "--quiet",
+            "--results-dir",
+            results.to_str().expect("utf8"),
+        ])
+        .args([
+            "--set",
+            "dataset.num_files_train=8",
+            "--set",
+            "train.computation_time=0.002",
+        ])
+        .args([
+            "--set",
+            "reader.file_shuffle=seed",
+            "--set",
+            "reader.sample_shuffle=seed",
+        ])
+        .output()
+        .expect("mpirun");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = json(&results.join("summary.json"));
+    assert_eq!(s["num_accelerators"], 2);
+    assert!(results.join("0_per_epoch_stats.json").is_file() && results.join("1_output.json").is_file());
+    let r = json(&results.join("results.json"));
+    assert_eq!(r["rank_source"], "mpi");
+    assert_eq!(samples_per_epoch(&r), [8, 8]);
+    // One sample per file: the ranks' bytes add up to the dataset's, every epoch.
+    let total = dataset_bytes(&d.path().join("data/unet3d_tiny"));
+    for e in 0..2 {
+        let read: u64 = r["per_rank"]
+            .as_array()
+            .expect("ranks")
+            .iter()
+            .map(|p| p["epochs"][e]["blocks"][0]["bytes_read"].as_u64().expect("bytes"))
+            .sum();
+        assert_eq!(read, total, "epoch {e}: each file read once across the two ranks");
+    }
+    let au = &r["summary"]["epochs"][0]["train"]["au_per_rank"];
+    assert_eq!(au.as_array().expect("per rank").len(), 2);
+}
+
+#[test]
+fn num_accelerators_starts_the_ranks() {
+    if mpirun(2).is_none() {
+        return;
+    }
+    let d = tempfile::tempdir().expect("tempdir");
+    let results = run(d.path(), &["--num-accelerators", "2"]);
+    assert_eq!(json(&results.join("summary.json"))["num_accelerators"], 2);
+}
+
+#[test]
+fn two_ranks_on_s3() {
+    let Some(bucket) = s3_bucket() else { return };
+    let Some(mut cmd) = mpirun(2) else { return };
+    let d = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("s3://{bucket}/train-mpi-{}", std::process::id());
+    let results = d.path().join("r");
+    let out = cmd
+        .current_dir(d.path())
+        .arg(env!("CARGO_BIN_EXE_mlstor"))
+        .args([
+            "run",
+            "resnet50_tiny",
+            "--quiet",
+            "--verify",
+            "--results-dir",
+            results.to_str().expect("utf8"),
+        ])
+        .args(["--set", &format!("dataset.data_folder={prefix}")])
+        .output()
+        .expect("mpirun");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = json(&results.join("results.json"));
+    assert_eq!(
+        samples_per_epoch(&r),
+        [128, 128],
+        "4 files x 32 samples, batch 16, 2 ranks"
+    );
+    ok(d.path(), &["rm", "-r", &prefix]);
+}
+
+#[test]
+fn missing_dataset_names_what_is_missing() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["run", "unet3d_tiny", "--set", "workflow.generate_data=False"];
+    args.extend_from_slice(TINY);
+    let err = fails(d.path(), &args, "mlstor generate");
+    assert!(
+        err.contains("0 train files where the workload needs 4") && err.contains("img_0_of_4.npz"),
+        "{err}"
+    );
+}
+
+#[test]
+fn damaged_files_are_caught_and_named() {
+    let d = tempfile::tempdir().expect("tempdir");
+    run(d.path(), &[]);
+    let file = d.path().join("data/unet3d_tiny/train/img_1_of_4.npz");
+    let mut bytes = std::fs::read(&file).expect("read");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55; // inside x.npy's data: structure intact, content wrong
+    std::fs::write(&file, &bytes).expect("write");
+    let mut args = vec![
+        "run",
+        "unet3d_tiny",
+        "--set",
+        "workflow.generate_data=False",
+        "--verify",
+    ];
+    args.extend_from_slice(TINY);
+    let err = fails(d.path(), &args, "img_1_of_4.npz");
+    assert!(err.contains("not what `mlstor generate` wrote"), "{err}");
+    std::fs::write(&file, &bytes[..bytes.len() / 3]).expect("truncate");
+    let mut args = vec!["run", "unet3d_tiny", "--set", "workflow.generate_data=False"];
+    args.extend_from_slice(TINY);
+    fails(d.path(), &args, "img_1_of_4.npz");
+}
+
+#[test]
+fn checkpointing_is_refused_before_anything_runs() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let out = mlstor(
+        d.path(),
+        &["run", "unet3d_tiny", "--set", "workflow.checkpoint=True"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("workflow.checkpoint during training is not supported yet"),
+        "{err}"
+    );
+    assert!(!d.path().join("data").exists(), "nothing written");
+}
+
+#[test]
+fn total_training_steps_caps_the_run_or_each_epoch() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let steps = |results: &Path| -> Vec<u64> {
+        json(&results.join("results.json"))["summary"]["epochs"]
+            .as_array()
+            .expect("epochs")
+            .iter()
+            .map(|e| e["train"]["steps"].as_u64().expect("steps"))
+            .collect()
+    };
+    let r = run(d.path(), &["--set", "train.total_training_steps=5"]);
+    assert_eq!(steps(&r), [4, 1], "the whole run stops after 5 steps");
+    let r = run(
+        d.path(),
+        &["--set", "train.total_training_steps=3", "--dlio-compat"],
+    );
+    assert_eq!(steps(&r), [3, 3], "DLIO caps each epoch");
+    assert_eq!(json(&r.join("results.json"))["dlio_compat"], true);
+}
+
+#[test]
+fn a_larger_dataset_trains_on_its_first_files_as_in_dlio() {
+    let d = tempfile::tempdir().expect("tempdir");
+    run(
+        d.path(),
+        &["--set", "dataset.num_files_train=8", "--set", "train.epochs=1"],
+    );
+    // The same folder with num_files_train 4: the first 4 files by name, verified.
+    let r = run(d.path(), &["--set", "workflow.generate_data=False", "--verify"]);
+    let r = json(&r.join("results.json"));
+    assert_eq!(samples_per_epoch(&r), [8, 8], "4 of the 8 files, 2 samples each");
+}
+
+#[test]
+fn loader_settings_shape_the_io() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let epoch_reads = |r: &Value, e: usize, key: &str| -> u64 {
+        r["per_rank"][0]["epochs"][e]["blocks"][0][key]
+            .as_u64()
+            .expect(key)
+    };
+    // transfer_size: every 4 KiB sample read in 1 KiB requests.
+    let r = json(
+        &run(
+            d.path(),
+            &[
+                "--set",
+                "reader.transfer_size=1024",
+                "--set",
+                "dataset.format=indexed_binary",
+                "--set",
+                "dataset.data_folder=data/ib",
+            ],
+        )
+        .join("results.json"),
+    );
+    assert_eq!(epoch_reads(&r, 0, "requests"), 8 * 4, "8 samples x 4 requests");
+    // in_memory: each worker keeps the files it read; without shuffles it reads the same ones
+    // again in epoch 2, from memory.
+    let no_shuffle = [
+        "--set",
+        "reader.file_shuffle=off",
+        "--set",
+        "reader.sample_shuffle=off",
+    ];
+    let mut args = vec!["--set", "reader.read_type=in_memory"];
+    args.extend(no_shuffle);
+    let r = json(&run(d.path(), &args).join("results.json"));
+    assert!(epoch_reads(&r, 0, "bytes_read") > 0);
+    assert_eq!(epoch_reads(&r, 1, "bytes_read"), 0, "epoch 2 from memory");
+    // on_demand (PyTorch): every sample reads its whole file again, both epochs.
+    let r = json(&run(d.path(), &[]).join("results.json"));
+    assert_eq!(epoch_reads(&r, 0, "requests"), 8);
+    assert_eq!(epoch_reads(&r, 1, "requests"), 8);
+    // preprocess_time is spent in the workers, per sample: 4 samples per worker per epoch.
+    let r = json(
+        &run(
+            d.path(),
+            &[
+                "--set",
+                "reader.preprocess_time=0.02",
+                "--set",
+                "train.computation_time=0",
+                "--set",
+                "train.epochs=1",
+            ],
+        )
+        .join("results.json"),
+    );
+    let wall = r["per_rank"][0]["epochs"][0]["blocks"][0]["wall_s"]
+        .as_f64()
+        .expect("wall");
+    assert!(
+        wall >= 4.0 * 0.02,
+        "two workers each preprocess 4 samples: {wall} s"
+    );
+}
+
+#[test]
+fn evaluation_follows_its_schedule() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let r = run(
+        d.path(),
+        &[
+            "--set",
+            "workflow.evaluation=True",
+            "--set",
+            "dataset.num_files_eval=2",
+            "--set",
+            "train.epochs=3",
+            "--set",
+            "evaluation.eval_after_epoch=2",
+            "--set",
+            "evaluation.eval_time=0.01",
+        ],
+    );
+    let r = json(&r.join("results.json"));
+    let evals: Vec<bool> = r["summary"]["epochs"]
+        .as_array()
+        .expect("epochs")
+        .iter()
+        .map(|e| !e["eval"].is_null())
+        .collect();
+    assert_eq!(
+        evals,
+        [false, true, true],
+        "evaluations from epoch 2, every epoch"
+    );
+    let au = r["summary"]["eval"]["au_percent"]["mean"]
+        .as_f64()
+        .expect("eval au");
+    assert!(au > 50.0, "eval_time keeps the accelerator busy: {au}");
+}
+
+#[test]
+fn ranks_pinned_to_their_endpoint() {
+    let (Ok(bucket), Ok(e1), Ok(e2)) = (
+        std::env::var("MLSTOR_TEST_BUCKET"),
+        std::env::var("AWS_ENDPOINT_URL"),
+        std::env::var("MLSTOR_TEST_S3_ENDPOINT2"),
+    ) else {
+        mlstor_store::conformance::skip_or_fail(
+            "MLSTOR_TEST_BUCKET/AWS_ENDPOINT_URL/MLSTOR_TEST_S3_ENDPOINT2 are not set",
+        );
+        return;
+    };
+    let Some(mut cmd) = mpirun(2) else { return };
+    let d = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("s3://{bucket}/train-pin-{}", std::process::id());
+    let results = d.path().join("r");
+    let out = cmd
+        .current_dir(d.path())
+        .arg(env!("CARGO_BIN_EXE_mlstor"))
+        .args(["--endpoint", &e1, "--endpoint", &e2, "--pin-rank"])
+        .args([
+            "run",
+            "unet3d_tiny",
+            "--quiet",
+            "--results-dir",
+            results.to_str().expect("utf8"),
+        ])
+        .args(["--set", &format!("dataset.data_folder={prefix}")])
+        .output()
+        .expect("mpirun");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = json(&results.join("results.json"));
+    for rank in 0..2 {
+        let eps = r["per_rank"][rank]["endpoints"].as_array().expect("endpoints");
+        assert_eq!(eps.len(), 2, "{eps:?}");
+        let busy: Vec<bool> = eps
+            .iter()
+            .map(|e| e["requests"].as_u64().expect("n") > 0)
+            .collect();
+        let mut want = [false, false];
+        want[rank] = true;
+        assert_eq!(busy, want, "rank {rank} talks to endpoint {rank} only: {eps:?}");
+    }
+    ok(d.path(), &["rm", "-r", &prefix]);
+}
+
+#[test]
+fn trains_on_azure_and_gcs() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for (scheme, var) in [("az", "MLSTOR_TEST_CONTAINER"), ("gs", "MLSTOR_TEST_GCS_BUCKET")] {
+        let Ok(bucket) = std::env::var(var) else {
+            mlstor_store::conformance::skip_or_fail(&format!("{var} is not set"));
+            continue;
+        };
+        let prefix = format!("{scheme}://{bucket}/train-{}", std::process::id());
+        let folder = format!("dataset.data_folder={prefix}");
+        let r = json(&run(d.path(), &["--set", &folder, "--verify"]).join("results.json"));
+        assert_eq!(samples_per_epoch(&r), [8, 8], "{scheme}");
+        ok(d.path(), &["rm", "-r", &prefix]);
+    }
+}
