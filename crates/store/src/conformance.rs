@@ -358,22 +358,31 @@ pub async fn delete_and_not_found(store: Arc<dyn Store>) {
     );
 }
 
-/// A durable write (`fsync`; a no-op for object stores) completes and reads back.
+/// Durable (`fsync`) and uncached (`drop_cache`) writes complete and read back (object
+/// stores ignore both).
 pub async fn fsync_write(store: Arc<dyn Store>) {
     let p = unique("fsync");
-    let key = format!("{p}dir/durable");
-    let data = pattern(PART + 99, 8);
-    let opts = WriterOptions {
-        part_size: PART,
-        fsync: true,
-        ..WriterOptions::default()
-    };
-    let r = store
-        .put_streaming(&key, data.clone(), opts)
-        .await
-        .expect("durable write");
-    assert_eq!(r.size, data.len() as u64);
-    assert_eq!(store.get(&key).await.expect("get"), data);
+    // More pieces than file://'s write-back window.
+    let data = pattern(5 * PART + 99, 8);
+    for (name, fsync, drop_cache) in [
+        ("durable", true, false),
+        ("uncached", false, true),
+        ("both", true, true),
+    ] {
+        let key = format!("{p}dir/{name}");
+        let opts = WriterOptions {
+            part_size: PART,
+            fsync,
+            drop_cache,
+            ..WriterOptions::default()
+        };
+        let r = store
+            .put_streaming(&key, data.clone(), opts)
+            .await
+            .expect("write");
+        assert_eq!(r.size, data.len() as u64);
+        assert_eq!(store.get(&key).await.expect("get"), data, "{name}");
+    }
     cleanup(store.as_ref(), &p).await;
 }
 

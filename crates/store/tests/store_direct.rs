@@ -40,6 +40,7 @@ async fn direct_aligned_and_unaligned_pieces_in_flight() {
             part_size: 1 << 20,
             concurrency,
             fsync: concurrency == 3,
+            drop_cache: concurrency == 3,
         };
         let mut w = store.writer(&key, opts).await.expect("writer");
         let mut want = Vec::new();
