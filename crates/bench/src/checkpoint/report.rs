@@ -44,7 +44,9 @@ pub struct CheckpointReport {
     pub fsync: bool,
     /// Whether every byte read back was checked against what was written.
     pub verified: bool,
-    /// Part writes (save) or ranged reads (restore).
+    /// Part writes (save: how long each write call took; writers that keep parts in flight,
+    /// direct:// and object stores, return once the part is under way, so this is the time
+    /// the storage made the writer wait) or ranged reads (restore).
     pub latency: Percentiles,
     /// The latencies themselves as (µs, count) pairs, for merging across checkpoints and ranks.
     pub latency_counts: Vec<(u64, u64)>,
