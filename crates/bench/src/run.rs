@@ -138,17 +138,12 @@ pub fn execute(
         warnings: Vec::new(),
     };
     if w.workflow.generate_data {
-        generate::check(w)?;
-        let total = (w.dataset.num_files_train + w.dataset.num_files_eval) as usize;
-        let mine = crate::plan::files::files_for_rank(total, ranks.rank(), ranks.size()).count();
-        (cb.generate_start)(mine as u64);
-        let r = handle.block_on(generate::generate(
+        let r = handle.block_on(generate_share(
             w,
             store.clone(),
-            ranks.rank(),
-            ranks.size(),
             o.generate_concurrency,
-            cb.file_written,
+            ranks,
+            cb,
         ))?;
         outcome.generated = Some(r);
         ranks.barrier()?;
@@ -232,6 +227,22 @@ pub fn execute(
     outcome.summary = Some(summary);
     outcome.results = Some(results);
     Ok(outcome)
+}
+
+/// Writes this rank's share of the dataset into `store` (`concurrency` files at once),
+/// telling `cb` how many files that is and when each is written.
+pub async fn generate_share(
+    w: &Workload,
+    store: Arc<dyn mlstor_store::Store>,
+    concurrency: usize,
+    ranks: &Ranks,
+    cb: &Callbacks<'_>,
+) -> Result<GenerateReport, GenerateError> {
+    generate::check(w)?;
+    let total = (w.dataset.num_files_train + w.dataset.num_files_eval) as usize;
+    let mine = crate::plan::files::files_for_rank(total, ranks.rank(), ranks.size()).count();
+    (cb.generate_start)(mine as u64);
+    generate::generate(w, store, ranks.rank(), ranks.size(), concurrency, cb.file_written).await
 }
 
 /// Writes `dlio_config/config.yaml` (the resolved workload, secrets masked) and

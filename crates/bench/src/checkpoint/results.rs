@@ -22,11 +22,11 @@ use super::engine::{CheckpointOptions, Control};
 use super::summary::{CheckpointSummary, per_epoch_stats, summarize};
 use super::workflow::{self, CheckpointRun, OnCheckpoint};
 use crate::config::Workload;
-use crate::generate::{self, GenerateReport};
+use crate::generate::GenerateReport;
 use crate::ranks::{RankSource, Ranks};
 use crate::results::summary::RunSummary;
 use crate::results::{ResultsError, dlio, results_dir, write_json};
-use crate::run::{Callbacks, RunOptions, write_dlio_config};
+use crate::run::{Callbacks, RunOptions, generate_share, write_dlio_config};
 use crate::train::report::RankReport;
 use crate::train::timestamp;
 
@@ -95,21 +95,8 @@ pub async fn execute(
         warnings: Vec::new(),
     };
     if w.workflow.generate_data {
-        generate::check(w)?;
         let data = store_for_uri(&o.data_uri, &o.store)?;
-        let total = (w.dataset.num_files_train + w.dataset.num_files_eval) as usize;
-        let mine = crate::plan::files::files_for_rank(total, ranks.rank(), ranks.size()).count();
-        (cb.generate_start)(mine as u64);
-        let r = generate::generate(
-            w,
-            data,
-            ranks.rank(),
-            ranks.size(),
-            o.generate_concurrency,
-            cb.file_written,
-        )
-        .await?;
-        outcome.generated = Some(r);
+        outcome.generated = Some(generate_share(w, data, o.generate_concurrency, ranks, cb).await?);
     }
     let run = workflow::run(w, store, ranks, setup.options, ctl, on_checkpoint).await?;
     let end = timestamp();

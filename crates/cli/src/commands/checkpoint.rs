@@ -6,12 +6,9 @@
 //! `--json`). Ctrl-C stops at the next piece of every file and leaves no partial checkpoint.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use indicatif::ProgressBar;
 use mlstor_bench::checkpoint::results::{CheckpointSetup, execute};
 use mlstor_bench::checkpoint::workflow::TimedCheckpoint;
 use mlstor_bench::checkpoint::{CheckpointOptions, Checkpointer, Control, Direction};
@@ -127,31 +124,16 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs, w: Workload) -> Result<()> {
             lines.println(checkpoint_line(t));
         }
     };
-    let files_bar = std::sync::Mutex::new(ProgressBar::hidden());
-    let written = AtomicU64::new(0);
-    let started = Instant::now();
-    let generate_start = |n: u64| {
-        if let Ok(mut b) = files_bar.lock() {
-            *b = progress::files_bar(n, hide);
-        }
-    };
-    let file_written = |n: u64| {
-        let total = written.fetch_add(n, Ordering::Relaxed) + n;
-        let secs = started.elapsed().as_secs_f64().max(1e-9);
-        if let Ok(b) = files_bar.lock() {
-            b.set_message(format!("{}, {:.2} GB/s", human(total), total as f64 / 1e9 / secs));
-            b.inc(1);
-        }
-    };
+    let generation = progress::GenerationBar::new(hide);
+    let generate_start = |n: u64| generation.start(n);
+    let file_written = |n: u64| generation.file_written(n);
     let cb = Callbacks {
         generate_start: &generate_start,
         file_written: &file_written,
         train: &|_| {},
     };
     let outcome = execute(&w, &run, &setup, &ranks, &ctl, &cb, &on_checkpoint).await;
-    if let Ok(b) = files_bar.lock() {
-        b.finish_and_clear();
-    }
+    generation.finish();
     bar.finish_and_clear();
     let outcome = match outcome {
         Ok(o) => o,

@@ -6,8 +6,6 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -129,22 +127,9 @@ fn run_rank(
     json: bool,
     name: &str,
 ) -> Result<()> {
-    let files_bar = std::sync::Mutex::new(ProgressBar::hidden());
-    let written = AtomicU64::new(0);
-    let started = Instant::now();
-    let generate_start = |n: u64| {
-        if let Ok(mut b) = files_bar.lock() {
-            *b = progress::files_bar(n, hide);
-        }
-    };
-    let file_written = |n: u64| {
-        let total = written.fetch_add(n, Ordering::Relaxed) + n;
-        let secs = started.elapsed().as_secs_f64().max(1e-9);
-        if let Ok(b) = files_bar.lock() {
-            b.set_message(format!("{}, {:.2} GB/s", human(total), total as f64 / 1e9 / secs));
-            b.inc(1);
-        }
-    };
+    let generation = progress::GenerationBar::new(hide);
+    let generate_start = |n: u64| generation.start(n);
+    let file_written = |n: u64| generation.file_written(n);
     let steps_bar = std::sync::Mutex::new(ProgressBar::hidden());
     let train = |p: Progress| {
         let Ok(mut b) = steps_bar.lock() else { return };
@@ -178,9 +163,7 @@ fn run_rank(
         train: &train,
     };
     let out = execute(w, o, ranks, handle, &cb).with_context(|| format!("running {name}"))?;
-    if let Ok(b) = files_bar.lock() {
-        b.finish_and_clear();
-    }
+    generation.finish();
     if !ranks.is_root() {
         return Ok(());
     }
