@@ -354,3 +354,37 @@ macro_rules! checkpoint_tests {
 
 // `gs` is the fake-gcs-server; `memory` needs no server.
 checkpoint_tests!(file, direct, memory, s3, az, gs);
+
+/// As DLIO, `dlio_compat` writes the same bytes at every checkpoint (made once, before the
+/// first save); by default every checkpoint's content is its own. Both verify on restore.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoint_content_per_checkpoint_or_fixed_under_dlio_compat() {
+    for dlio_compat in [false, true] {
+        let b = backend("memory").expect("memory");
+        let o = CheckpointOptions {
+            dlio_compat,
+            ..opts(true)
+        };
+        let ckpt = Checkpointer::new(b.store.clone(), &tiny(&[]), 0, 1, o).expect("checkpointer");
+        ckpt.prepare().await.expect("prepare");
+        for step in [1, 2] {
+            ckpt.save(1, step, &Control::default()).await.expect("save");
+            ckpt.restore(1, step, &Control::default())
+                .await
+                .expect("verified restore");
+        }
+        let name = &ckpt.files()[1].name;
+        let one = b
+            .store
+            .get(&format!("global_epoch1_step1/{name}"))
+            .await
+            .expect("get");
+        let two = b
+            .store
+            .get(&format!("global_epoch1_step2/{name}"))
+            .await
+            .expect("get");
+        assert_eq!(one == two, dlio_compat, "dlio_compat {dlio_compat}");
+        assert_eq!(one.len() as u64, ckpt.files()[1].bytes);
+    }
+}

@@ -5,7 +5,9 @@
 //!   the current one is written; `file_concurrency` files are in flight. Content is a pure
 //!   function of the workload's `train.seed` and the file's key (which names the checkpoint,
 //!   the data-parallel and model-parallel ranks), so every file of every checkpoint is unique
-//!   and a restore, by any rank, can verify it.
+//!   and a restore, by any rank, can verify it. Under `dlio_compat`, as DLIO, each file's
+//!   content is made once ([`Checkpointer::prepare`], before the first save) and every
+//!   checkpoint writes the same bytes.
 //! - **Restore**: each file is checked against the plan's size, then read in `part_size` ranges,
 //!   `read_concurrency` at a time per file, optionally verified byte for byte.
 //! - **Durability**: with `checkpoint.fsync` on `file://` and `direct://` every file is fsynced
@@ -24,7 +26,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use mlstor_datagen::{DataGen, Params};
 use mlstor_store::{Store, StoreUri, WriterOptions};
 use tokio_util::sync::CancellationToken;
@@ -121,6 +124,8 @@ struct Inner {
     fsync: bool,
     data: DataGen,
     opts: CheckpointOptions,
+    /// Under `dlio_compat`: this rank's files, made once and written at every checkpoint.
+    fixed: tokio::sync::OnceCell<Vec<Bytes>>,
 }
 
 /// The content id of a checkpoint file: FNV-1a of its key (stable across runs and ranks).
@@ -174,6 +179,7 @@ impl Checkpointer {
                 fsync,
                 data,
                 opts,
+                fixed: tokio::sync::OnceCell::new(),
             }),
         })
     }
@@ -193,6 +199,7 @@ impl Checkpointer {
                 fsync: i.fsync,
                 data: i.data.clone(),
                 opts: i.opts,
+                fixed: tokio::sync::OnceCell::new(),
             }),
         })
     }
@@ -223,6 +230,15 @@ impl Checkpointer {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    /// Gets ready to save: under `dlio_compat` makes this rank's checkpoint content now, as
+    /// DLIO makes its tensors at start-up (else the first save does); otherwise nothing.
+    pub async fn prepare(&self) -> Result<(), CheckpointError> {
+        if self.inner.opts.dlio_compat {
+            self.inner.fixed_content().await?;
+        }
+        Ok(())
     }
 
     /// Writes this rank's files of checkpoint `global_epoch{epoch}_step{step}`.
@@ -274,7 +290,7 @@ impl Inner {
             .collect();
         let results: Vec<FileResult> = futures::stream::iter(items)
             .map(|(i, key, bytes)| async move {
-                let r = self.save_file(&key, bytes, ctl).await;
+                let r = self.save_file(i, &key, bytes, ctl).await;
                 if r.is_err() {
                     ctl.cancel.cancel(); // the other files stop too
                 }
@@ -304,6 +320,7 @@ impl Inner {
 
     async fn save_file(
         &self,
+        index: usize,
         key: &str,
         size: u64,
         ctl: &Control,
@@ -321,27 +338,27 @@ impl Inner {
             // evict others from) the page cache.
             drop_cache: self.fsync,
         };
+        let fixed = match self.opts.dlio_compat {
+            true => self.fixed_content().await?.get(index).cloned(),
+            false => None,
+        };
         let mut w = self.store.writer(key, opts).await?;
-        let id = content_id(key);
+        let id = self.content_id(key);
         let part = self.opts.part_size as u64;
         let mut hist = Latency::new();
-        let mut next = (size > 0).then(|| self.generate(id, size, 0..part.min(size)));
+        let mut next = (size > 0).then(|| self.piece(id, size, 0..part.min(size), fixed.as_ref()));
         let mut end = 0u64;
         while let Some(piece) = next.take() {
             let piece = match piece.await {
-                Ok(Ok(b)) => b,
-                Ok(Err(e)) => {
-                    let _ = w.abort().await;
-                    return Err(e);
-                }
+                Ok(b) => b,
                 Err(e) => {
                     let _ = w.abort().await;
-                    return Err(e.into());
+                    return Err(e);
                 }
             };
             end += piece.len() as u64;
             if end < size {
-                next = Some(self.generate(id, size, end..(end + part).min(size)));
+                next = Some(self.piece(id, size, end..(end + part).min(size), fixed.as_ref()));
             }
             if ctl.cancel.is_cancelled() {
                 let _ = w.abort().await;
@@ -361,27 +378,51 @@ impl Inner {
             return Err(cancelled());
         }
         w.finish().await?;
-        let seconds = started.elapsed().as_secs_f64();
-        Ok((
-            FileReport {
-                key: key.to_string(),
-                bytes: size,
-                seconds,
-                gb_per_second: gb_per_second(size, seconds),
-            },
-            hist,
-        ))
+        Ok((FileReport::timed(key, size, started), hist))
     }
 
-    /// Generates `range` of file `id` on the blocking pool, into a pooled buffer.
-    fn generate(
+    /// The content id of the file at `key`: unique per checkpoint and file, or (DLIO's
+    /// tensors, made once) per file only under `dlio_compat`.
+    fn content_id(&self, key: &str) -> u64 {
+        match self.opts.dlio_compat {
+            true => content_id(key.rsplit('/').next().unwrap_or(key)),
+            false => content_id(key),
+        }
+    }
+
+    /// Under `dlio_compat`, this rank's files made once (DLIO creates its tensors at start-up
+    /// and writes the same ones at every checkpoint).
+    async fn fixed_content(&self) -> Result<&Vec<Bytes>, CheckpointError> {
+        self.fixed
+            .get_or_try_init(|| async {
+                let mut out = Vec::with_capacity(self.files.len());
+                for f in &self.files {
+                    let (data, id) = (self.data.clone(), content_id(&f.name));
+                    let size = usize::try_from(f.bytes)
+                        .map_err(|_| mlstor_datagen::Error::OutOfMemory { size: usize::MAX })?;
+                    let v = tokio::task::spawn_blocking(move || data.try_generate(id, size, 1)).await??;
+                    out.push(Bytes::from(v));
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// `range` of file `id`: a slice of its fixed content, or generated on the blocking pool
+    /// into a pooled buffer.
+    fn piece(
         &self,
         id: u64,
         size: u64,
         range: Range<u64>,
-    ) -> tokio::task::JoinHandle<Result<Bytes, CheckpointError>> {
+        fixed: Option<&Bytes>,
+    ) -> BoxFuture<'static, Result<Bytes, CheckpointError>> {
+        if let Some(all) = fixed {
+            let piece = all.slice(range.start as usize..range.end as usize);
+            return futures::future::ready(Ok(piece)).boxed();
+        }
         let data = self.data.clone();
-        tokio::task::spawn_blocking(move || {
+        let task = tokio::task::spawn_blocking(move || {
             let len = (range.end - range.start) as usize;
             let mut buf = mlstor_store::buffer::pooled(len)
                 .map_err(|_| CheckpointError::Datagen(mlstor_datagen::Error::OutOfMemory { size: len }))?;
@@ -394,7 +435,8 @@ impl Inner {
             );
             buf.set_len(len);
             Ok(buf.into_bytes())
-        })
+        });
+        async move { task.await? }.boxed()
     }
 
     async fn restore(
@@ -441,7 +483,7 @@ impl Inner {
                 found,
             });
         }
-        let id = content_id(key);
+        let id = self.content_id(key);
         let part = self.opts.part_size as u64;
         let ranges = (0..size.div_ceil(part)).map(|i| i * part..((i + 1) * part).min(size));
         let hist = futures::stream::iter(ranges)
@@ -475,16 +517,7 @@ impl Inner {
                 Ok(h)
             })
             .await?;
-        let seconds = started.elapsed().as_secs_f64();
-        Ok((
-            FileReport {
-                key: key.to_string(),
-                bytes: size,
-                seconds,
-                gb_per_second: gb_per_second(size, seconds),
-            },
-            hist,
-        ))
+        Ok((FileReport::timed(key, size, started), hist))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -24,6 +24,19 @@ pub struct FileReport {
     pub gb_per_second: f64,
 }
 
+impl FileReport {
+    /// `bytes` of `key` moved since `started`.
+    pub fn timed(key: &str, bytes: u64, started: std::time::Instant) -> FileReport {
+        let seconds = started.elapsed().as_secs_f64();
+        FileReport {
+            key: key.to_string(),
+            bytes,
+            seconds,
+            gb_per_second: gb_per_second(bytes, seconds),
+        }
+    }
+}
+
 /// One checkpoint saved or restored by one rank.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointReport {

@@ -184,6 +184,9 @@ pub async fn run(
     let pause = time_between(w, opts.dlio_compat);
     let writes = u64::try_from(c.num_checkpoints_write).unwrap_or(0);
     let reads = u64::try_from(c.num_checkpoints_read).unwrap_or(0);
+    if writes > 0 {
+        ckpt.prepare().await?; // DLIO makes its tensors before the first checkpoint
+    }
     for i in 1..=writes {
         let t = timed(ranks, i, pause, c.rank_sync, ctl, ckpt.save(1, i, ctl)).await?;
         on_checkpoint(&t);
