@@ -608,3 +608,26 @@ fn trains_on_azure_and_gcs() {
         ok(d.path(), &["rm", "-r", &prefix]);
     }
 }
+
+#[test]
+fn the_report_shows_epochs_latency_and_the_au_check() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["run", "unet3d_tiny"];
+    args.extend_from_slice(TINY);
+    args.extend(["--set", "train.computation_time=0.02"]);
+    let out = ok(d.path(), &args);
+    for want in [
+        "epoch",
+        "samples/s",
+        "MB/s read",
+        "storage read",
+        "batch wait",
+        "AU check: PASS",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    let args = ["run", "unet3d_tiny", "--json", "--set", "train.epochs=1"];
+    let line = ok(d.path(), &args);
+    let v: Value = serde_json::from_str(line.trim()).expect("one JSON line");
+    assert_eq!(v["summary"]["ranks"], 1);
+}
