@@ -76,10 +76,11 @@ pub struct RunOutcome {
 /// Workflow parts that are not emulated yet, named before anything runs.
 pub fn check_supported(w: &Workload) -> Result<(), RunError> {
     let f = w.workflow;
-    if f.checkpoint {
+    if f.checkpoint && f.train {
         return Err(RunError::NotSupported(
-            "workflow.checkpoint is not supported yet (the checkpoint engine is still to come); \
-             set workflow.checkpoint: False (e.g. --set workflow.checkpoint=False) to train without it"
+            "workflow.checkpoint during training is not supported yet (checkpoint-only workflows, \
+             with workflow.train: False, are); set workflow.checkpoint: False \
+             (e.g. --set workflow.checkpoint=False) to train without it"
                 .into(),
         ));
     }
@@ -88,7 +89,7 @@ pub fn check_supported(w: &Workload) -> Result<(), RunError> {
             "workflow.evaluation runs after training epochs: it needs workflow.train: True".into(),
         ));
     }
-    if !(f.generate_data || f.train) {
+    if !(f.generate_data || f.train || f.checkpoint) {
         return Err(RunError::NotSupported(
             "the workflow has nothing to do (generate_data, train, evaluation and checkpoint are all off)"
                 .into(),
@@ -137,17 +138,12 @@ pub fn execute(
         warnings: Vec::new(),
     };
     if w.workflow.generate_data {
-        generate::check(w)?;
-        let total = (w.dataset.num_files_train + w.dataset.num_files_eval) as usize;
-        let mine = crate::plan::files::files_for_rank(total, ranks.rank(), ranks.size()).count();
-        (cb.generate_start)(mine as u64);
-        let r = handle.block_on(generate::generate(
+        let r = handle.block_on(generate_share(
             w,
             store.clone(),
-            ranks.rank(),
-            ranks.size(),
             o.generate_concurrency,
-            cb.file_written,
+            ranks,
+            cb,
         ))?;
         outcome.generated = Some(r);
         ranks.barrier()?;
@@ -196,11 +192,7 @@ pub fn execute(
         "summary.json",
         &dlio::summary(w, &summary, &reports, &start, &end, Default::default()),
     )?;
-    let yaml = config::resolved_yaml(w);
-    write_file(&dir, "dlio_config/config.yaml", yaml.as_bytes())?;
-    let overrides: Vec<String> = o.overrides.iter().map(|s| hydra_override(s)).collect();
-    let overrides_yaml = serde_yaml_ng::to_string(&overrides).unwrap_or_default();
-    write_file(&dir, "dlio_config/overrides.yaml", overrides_yaml.as_bytes())?;
+    let yaml = write_dlio_config(&dir, w, &o.overrides)?;
     let results = json!({
         "mlstor_version": env!("CARGO_PKG_VERSION"),
         "workload": o.workload_name,
@@ -235,6 +227,37 @@ pub fn execute(
     outcome.summary = Some(summary);
     outcome.results = Some(results);
     Ok(outcome)
+}
+
+/// Writes this rank's share of the dataset into `store` (`concurrency` files at once),
+/// telling `cb` how many files that is and when each is written.
+pub async fn generate_share(
+    w: &Workload,
+    store: Arc<dyn mlstor_store::Store>,
+    concurrency: usize,
+    ranks: &Ranks,
+    cb: &Callbacks<'_>,
+) -> Result<GenerateReport, GenerateError> {
+    generate::check(w)?;
+    let total = (w.dataset.num_files_train + w.dataset.num_files_eval) as usize;
+    let mine = crate::plan::files::files_for_rank(total, ranks.rank(), ranks.size()).count();
+    (cb.generate_start)(mine as u64);
+    generate::generate(w, store, ranks.rank(), ranks.size(), concurrency, cb.file_written).await
+}
+
+/// Writes `dlio_config/config.yaml` (the resolved workload, secrets masked) and
+/// `dlio_config/overrides.yaml` (the overrides as Hydra records them); returns the former.
+pub fn write_dlio_config(
+    dir: &std::path::Path,
+    w: &Workload,
+    overrides: &[String],
+) -> Result<String, ResultsError> {
+    let yaml = config::resolved_yaml(w);
+    write_file(dir, "dlio_config/config.yaml", yaml.as_bytes())?;
+    let overrides: Vec<String> = overrides.iter().map(|s| hydra_override(s)).collect();
+    let overrides_yaml = serde_yaml_ng::to_string(&overrides).unwrap_or_default();
+    write_file(dir, "dlio_config/overrides.yaml", overrides_yaml.as_bytes())?;
+    Ok(yaml)
 }
 
 /// An override as Hydra records it (`++workload.key=value`).

@@ -405,7 +405,10 @@ fn checkpointing_is_refused_before_anything_runs() {
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("workflow.checkpoint is not supported yet"), "{err}");
+    assert!(
+        err.contains("workflow.checkpoint during training is not supported yet"),
+        "{err}"
+    );
     assert!(!d.path().join("data").exists(), "nothing written");
 }
 

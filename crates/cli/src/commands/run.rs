@@ -1,12 +1,11 @@
 //! `mlstor run WORKLOAD`: executes the workload's `workflow` (generate the dataset, train
 //! and evaluate with DLIO's loader and AU emulation) on every rank, writes the results
 //! folder and prints the report. `--num-accelerators N` starts N ranks on this host through
-//! `mpirun`; under a launcher each process is one rank.
+//! `mpirun`; under a launcher each process is one rank. Checkpoint-only workflows go to
+//! [`super::checkpoint`].
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -42,10 +41,15 @@ pub struct RunArgs {
     /// Files each rank writes at once when generating the dataset.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
+    #[command(flatten)]
+    pub checkpoint: super::checkpoint::CheckpointArgs,
 }
 
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
     let w = a.workload.load()?;
+    if w.workflow.checkpoint && !w.workflow.train && !w.workflow.evaluation {
+        return super::checkpoint::run(g, a, w).await; // checkpoint-only (llama3_*)
+    }
     mlstor_bench::run::check_supported(&w)?;
     if let Some(n) = a.num_accelerators {
         match launcher_env(&|k| std::env::var(k).ok()) {
@@ -123,22 +127,9 @@ fn run_rank(
     json: bool,
     name: &str,
 ) -> Result<()> {
-    let files_bar = std::sync::Mutex::new(ProgressBar::hidden());
-    let written = AtomicU64::new(0);
-    let started = Instant::now();
-    let generate_start = |n: u64| {
-        if let Ok(mut b) = files_bar.lock() {
-            *b = progress::files_bar(n, hide);
-        }
-    };
-    let file_written = |n: u64| {
-        let total = written.fetch_add(n, Ordering::Relaxed) + n;
-        let secs = started.elapsed().as_secs_f64().max(1e-9);
-        if let Ok(b) = files_bar.lock() {
-            b.set_message(format!("{}, {:.2} GB/s", human(total), total as f64 / 1e9 / secs));
-            b.inc(1);
-        }
-    };
+    let generation = progress::GenerationBar::new(hide);
+    let generate_start = |n: u64| generation.start(n);
+    let file_written = |n: u64| generation.file_written(n);
     let steps_bar = std::sync::Mutex::new(ProgressBar::hidden());
     let train = |p: Progress| {
         let Ok(mut b) = steps_bar.lock() else { return };
@@ -172,9 +163,7 @@ fn run_rank(
         train: &train,
     };
     let out = execute(w, o, ranks, handle, &cb).with_context(|| format!("running {name}"))?;
-    if let Ok(b) = files_bar.lock() {
-        b.finish_and_clear();
-    }
+    generation.finish();
     if !ranks.is_root() {
         return Ok(());
     }
@@ -209,7 +198,7 @@ fn run_rank(
 }
 
 /// Starts `n` ranks of this very command under `mpirun` and waits for them.
-fn launch(n: usize) -> Result<()> {
+pub(super) fn launch(n: usize) -> Result<()> {
     if !cfg!(feature = "mpi") {
         bail!(
             "--num-accelerators {n} needs an mlstor built with the `mpi` feature (ranks must meet at barriers)"
