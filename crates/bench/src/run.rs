@@ -9,10 +9,16 @@ use mlstor_store::{StoreOptions, store_for_uri};
 use serde_json::json;
 use tokio::runtime::Handle;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::checkpoint::results::CheckpointSetup;
+use crate::checkpoint::summary::{dlio_metric, phase_summary};
+use crate::checkpoint::workflow::TimedCheckpoint;
+use crate::checkpoint::{CheckpointError, Checkpointer, Control};
 use crate::config::{self, Workload};
 use crate::generate::{self, GenerateError, GenerateReport};
 use crate::ranks::{RankSource, Ranks, RanksError};
-use crate::results::summary::{RunSummary, summarize};
+use crate::results::summary::{RunSummary, TrainingCheckpoints, summarize};
 use crate::results::{ResultsError, dlio, results_dir, write_file, write_json};
 use crate::train::report::RankReport;
 use crate::train::{Progress, TrainError, TrainSetup, timestamp, train};
@@ -35,6 +41,8 @@ pub enum RunError {
     Results(#[from] ResultsError),
     #[error("a rank's report could not be read: {0}")]
     Report(String),
+    #[error("checkpointing")]
+    Checkpoint(#[from] CheckpointError),
 }
 
 /// How to run, beyond the workload itself.
@@ -52,6 +60,10 @@ pub struct RunOptions {
     /// Files each rank writes at once when generating.
     pub generate_concurrency: usize,
     pub cwd: PathBuf,
+    /// The checkpoint storage and options (`workflow.checkpoint`).
+    pub checkpoint: Option<CheckpointSetup>,
+    /// Cancelled on Ctrl-C: training stops at the next step, a save removes what it wrote.
+    pub cancel: CancellationToken,
 }
 
 /// What the caller shows while the run goes.
@@ -76,14 +88,6 @@ pub struct RunOutcome {
 /// Workflow parts that are not emulated yet, named before anything runs.
 pub fn check_supported(w: &Workload) -> Result<(), RunError> {
     let f = w.workflow;
-    if f.checkpoint && f.train {
-        return Err(RunError::NotSupported(
-            "workflow.checkpoint during training is not supported yet (checkpoint-only workflows, \
-             with workflow.train: False, are); set workflow.checkpoint: False \
-             (e.g. --set workflow.checkpoint=False) to train without it"
-                .into(),
-        ));
-    }
     if f.evaluation && !f.train {
         return Err(RunError::NotSupported(
             "workflow.evaluation runs after training epochs: it needs workflow.train: True".into(),
@@ -130,6 +134,24 @@ pub fn execute(
         &o.cwd,
     );
     let store = store_for_uri(&o.data_uri, &o.store)?;
+    // The checkpoint plan refuses a rank count its parallelism cannot take before anything
+    // is written.
+    let checkpointer = match (&o.checkpoint, w.workflow.checkpoint && w.workflow.train) {
+        (Some(c), true) => Some(Checkpointer::new(
+            store_for_uri(&c.uri, &c.store)?,
+            w,
+            ranks.rank(),
+            ranks.size(),
+            c.options,
+        )?),
+        (None, true) => {
+            return Err(RunError::NotSupported(
+                "workflow.checkpoint needs a checkpoint storage".into(),
+            ));
+        }
+        _ => None,
+    };
+    let control = Control::default().with_cancel(o.cancel.clone());
     let mut outcome = RunOutcome {
         results_dir: dir.clone(),
         generated: None,
@@ -160,6 +182,8 @@ pub fn execute(
         verify: o.verify,
         random_seed,
         on_progress: cb.train,
+        checkpoint: checkpointer.as_ref().map(|c| (c, &control)),
+        cancel: o.cancel.clone(),
     };
     let report = train(&setup)?;
     let end = timestamp();
@@ -168,10 +192,13 @@ pub fn execute(
         source,
     })?;
     let r = ranks.rank();
+    let size_gb = checkpointer
+        .as_ref()
+        .map_or(0.0, |c| c.plan().checkpoint_size_gb());
     write_json(
         &dir,
         &format!("{r}_per_epoch_stats.json"),
-        &dlio::per_epoch_stats(&report),
+        &dlio::per_epoch_stats(&report, size_gb),
     )?;
     write_json(
         &dir,
@@ -186,11 +213,37 @@ pub fn execute(
         .iter()
         .map(|b| serde_json::from_slice(b).map_err(|e| RunError::Report(e.to_string())))
         .collect::<Result<_, _>>()?;
-    let summary = summarize(&reports, w.dataset.record_length_bytes, w.metric.au);
+    let mut summary = summarize(&reports, w.dataset.record_length_bytes, w.metric.au);
+    let mut extra = serde_json::Map::new();
+    if let Some(c) = &checkpointer {
+        let saves: Vec<Vec<TimedCheckpoint>> = reports
+            .iter()
+            .map(|r| {
+                r.epochs
+                    .iter()
+                    .flat_map(|e| e.checkpoints.iter().cloned())
+                    .collect()
+            })
+            .collect();
+        let per_rank: Vec<(usize, &[TimedCheckpoint])> = reports
+            .iter()
+            .zip(&saves)
+            .map(|(r, s)| (r.rank, s.as_slice()))
+            .collect();
+        let save = phase_summary(&per_rank, size_gb);
+        extra = dlio_metric(save.as_ref(), None, size_gb);
+        summary.checkpoint = Some(TrainingCheckpoints {
+            uri: o.checkpoint.as_ref().map(|s| s.uri.clone()).unwrap_or_default(),
+            size_gb,
+            bytes_per_checkpoint: c.plan().total_bytes,
+            fsync: c.fsyncs(),
+            save,
+        });
+    }
     write_json(
         &dir,
         "summary.json",
-        &dlio::summary(w, &summary, &reports, &start, &end, Default::default()),
+        &dlio::summary(w, &summary, &reports, &start, &end, extra),
     )?;
     let yaml = write_dlio_config(&dir, w, &o.overrides)?;
     let results = json!({

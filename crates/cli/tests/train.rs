@@ -65,7 +65,7 @@ fn format_args(fmt: &str, compression: &str, framework: &str, folder: &str) -> V
     .collect()
 }
 
-/// Samples read by all ranks in one epoch, from results.json.
+/// Samples read by all ranks in one epoch (every block of it), from results.json.
 fn samples_per_epoch(results: &Value) -> Vec<u64> {
     let ranks = results["per_rank"].as_array().expect("per_rank");
     let epochs = ranks[0]["epochs"].as_array().expect("epochs").len();
@@ -73,7 +73,8 @@ fn samples_per_epoch(results: &Value) -> Vec<u64> {
         .map(|e| {
             ranks
                 .iter()
-                .map(|r| r["epochs"][e]["blocks"][0]["samples"].as_u64().expect("samples"))
+                .flat_map(|r| r["epochs"][e]["blocks"].as_array().expect("blocks"))
+                .map(|b| b["samples"].as_u64().expect("samples"))
                 .sum()
         })
         .collect()
@@ -397,18 +398,24 @@ fn damaged_files_are_caught_and_named() {
 }
 
 #[test]
-fn checkpointing_is_refused_before_anything_runs() {
+fn an_impossible_checkpoint_plan_is_refused_before_anything_is_written() {
     let d = tempfile::tempdir().expect("tempdir");
     let out = mlstor(
         d.path(),
-        &["run", "unet3d_tiny", "--set", "workflow.checkpoint=True"],
+        &[
+            "run",
+            "unet3d_tiny",
+            "--set",
+            "workflow.checkpoint=True",
+            "--set",
+            "model.type=transformer",
+            "--set",
+            "model.parallelism.tensor=2",
+        ],
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("workflow.checkpoint during training is not supported yet"),
-        "{err}"
-    );
+    assert!(err.contains("tensor") && !err.contains("panicked"), "{err}");
     assert!(!d.path().join("data").exists(), "nothing written");
 }
 
@@ -630,4 +637,144 @@ fn the_report_shows_epochs_latency_and_the_au_check() {
     let line = ok(d.path(), &args);
     let v: Value = serde_json::from_str(line.trim()).expect("one JSON line");
     assert_eq!(v["summary"]["ranks"], 1);
+}
+
+/// Checkpoint folders (`global_epoch*_step*`) under `dir`.
+fn checkpoint_dirs(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|it| {
+            it.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn checkpoints_during_training_every_few_steps() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ck = d.path().join("ck");
+    let folder = format!("checkpoint.checkpoint_folder={}", ck.display());
+    let r = run(
+        d.path(),
+        &[
+            "--set",
+            "workflow.checkpoint=True",
+            "--set",
+            "checkpoint.steps_between_checkpoints=2",
+            "--set",
+            &folder,
+        ],
+    );
+    assert_eq!(
+        checkpoint_dirs(&ck),
+        [
+            "global_epoch1_step2",
+            "global_epoch1_step4",
+            "global_epoch2_step2",
+            "global_epoch2_step4"
+        ]
+    );
+    let model = std::fs::metadata(ck.join("global_epoch1_step2/model_states-0.pt")).expect("rank 0's model");
+    assert_eq!(
+        model.len(),
+        1048576,
+        "unet3d_tiny's model.model_size, as the YAML says"
+    );
+    let s = json(&r.join("summary.json"));
+    for k in [
+        "save_checkpoint_io_mean_GB_per_second",
+        "save_checkpoint_io_stdev_GB_per_second",
+        "save_checkpoint_duration_mean_seconds",
+        "save_checkpoint_duration_stdev_seconds",
+        "checkpoint_size_GB",
+    ] {
+        assert!(s["metric"][k].is_number(), "{k}: {}", s["metric"]);
+    }
+    let e = json(&r.join("0_per_epoch_stats.json"));
+    for k in ["block1", "block2", "save_ckpt1", "save_ckpt2"] {
+        assert!(e["1"][k].is_object(), "{k}: {}", e["1"]);
+    }
+    assert!(e["1"]["save_ckpt1"]["throughput"].is_number());
+    let results = json(&r.join("results.json"));
+    assert_eq!(
+        results["summary"]["checkpoint"]["save"]["checkpoints"]
+            .as_array()
+            .expect("saves")
+            .len(),
+        4
+    );
+    assert_eq!(
+        samples_per_epoch(&results),
+        [8, 8],
+        "blocks still read every sample"
+    );
+}
+
+#[test]
+fn checkpoints_after_epochs_and_dlio_sizes() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ck = d.path().join("ck");
+    let folder = format!("checkpoint.checkpoint_folder={}", ck.display());
+    run(
+        d.path(),
+        &[
+            "--set",
+            "workflow.checkpoint=True",
+            "--set",
+            "train.epochs=4",
+            "--set",
+            "checkpoint.checkpoint_after_epoch=2",
+            "--set",
+            "checkpoint.epochs_between_checkpoints=2",
+            "--set",
+            &folder,
+            "--dlio-compat",
+        ],
+    );
+    assert_eq!(
+        checkpoint_dirs(&ck),
+        ["global_epoch2_step4", "global_epoch4_step4"]
+    );
+    let model = std::fs::metadata(ck.join("global_epoch2_step4/model_states-0.pt")).expect("model");
+    assert_eq!(
+        model.len(),
+        10240,
+        "DLIO ignores model.model_size: model_size_bytes' default"
+    );
+}
+
+#[test]
+fn dataset_and_checkpoints_on_separate_storage() {
+    let Some(bucket) = s3_bucket() else { return };
+    let d = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("s3://{bucket}/train-ckpt-{}", std::process::id());
+    let folder = format!("checkpoint.checkpoint_folder={prefix}");
+    let r = run(
+        d.path(),
+        &[
+            "--set",
+            "workflow.checkpoint=True",
+            "--set",
+            "train.epochs=1",
+            "--set",
+            "checkpoint.checkpoint_after_epoch=1",
+            "--set",
+            &folder,
+        ],
+    );
+    assert!(
+        d.path().join("data/unet3d_tiny/train").is_dir(),
+        "the dataset on file://"
+    );
+    let listed = ok(d.path(), &["ls", "-r", &prefix]);
+    assert!(
+        listed.contains("global_epoch1_step4/model_states-0.pt"),
+        "{listed}"
+    );
+    let results = json(&r.join("results.json"));
+    assert_eq!(results["summary"]["checkpoint"]["uri"], prefix.as_str());
+    ok(d.path(), &["rm", "-r", &prefix]);
 }

@@ -191,5 +191,6 @@ fn run_summary(w: &Workload, runs: &[CheckpointRun], reports: &[RankReport]) -> 
         } else {
             0.0
         },
+        checkpoint: None,
     }
 }

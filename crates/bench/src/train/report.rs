@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::workflow::TimedCheckpoint;
 use crate::metrics::au::BlockMetrics;
 use crate::metrics::latency::Latency;
 
@@ -81,6 +82,9 @@ pub struct EpochReport {
     /// Training blocks (one per checkpoint interval; one without checkpoints).
     pub blocks: Vec<PhaseReport>,
     pub eval: Option<PhaseReport>,
+    /// Checkpoints saved during the epoch (DLIO's `save_ckpt{block}`).
+    #[serde(default)]
+    pub checkpoints: Vec<TimedCheckpoint>,
 }
 
 impl EpochReport {

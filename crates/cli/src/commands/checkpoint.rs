@@ -16,7 +16,7 @@ use mlstor_bench::config::Workload;
 use mlstor_bench::plan::locations;
 use mlstor_bench::ranks::{Ranks, launcher_env};
 use mlstor_bench::run::{Callbacks, RunOptions};
-use mlstor_store::store_for_uri;
+use mlstor_store::{StoreOptions, store_for_uri};
 use tokio_util::sync::CancellationToken;
 
 use super::run::RunArgs;
@@ -48,6 +48,29 @@ fn options(g: &GlobalArgs, a: &RunArgs) -> CheckpointOptions {
     }
 }
 
+/// The command line's endpoints and part size, over a store's options from the workload.
+pub fn apply_globals(g: &GlobalArgs, s: &mut StoreOptions) {
+    if !g.endpoints.is_empty() {
+        s.endpoints = g.endpoints.clone();
+        s.load_balance = g.load_balance;
+    }
+    if let Some(p) = g.part_size {
+        s.part_size = p;
+    }
+}
+
+/// The workload's checkpoint storage (`checkpoint.checkpoint_folder`, its own
+/// `checkpoint.storage_options`) with the command line's options.
+pub fn setup(g: &GlobalArgs, a: &RunArgs, w: &Workload, cwd: &std::path::Path) -> CheckpointSetup {
+    let mut store = locations::checkpoint_store_options(w);
+    apply_globals(g, &mut store);
+    CheckpointSetup {
+        uri: locations::checkpoint_uri(w, cwd),
+        store,
+        options: options(g, a),
+    }
+}
+
 /// Runs the checkpoint workflow of `w` on this rank; rank 0 reports.
 pub async fn run(g: &GlobalArgs, a: &RunArgs, w: Workload) -> Result<()> {
     let name = a.workload.workload.clone();
@@ -62,19 +85,13 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs, w: Workload) -> Result<()> {
         }
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let uri = locations::checkpoint_uri(&w, &cwd);
-    let mut store = locations::checkpoint_store_options(&w);
+    let CheckpointSetup {
+        uri,
+        store,
+        options: opts,
+    } = setup(g, a, &w, &cwd);
     let mut data_store = locations::store_options(&w.storage.storage_options);
-    for s in [&mut store, &mut data_store] {
-        if !g.endpoints.is_empty() {
-            s.endpoints = g.endpoints.clone();
-            s.load_balance = g.load_balance;
-        }
-        if let Some(p) = g.part_size {
-            s.part_size = p;
-        }
-    }
-    let opts = options(g, a);
+    apply_globals(g, &mut data_store);
     let ranks = Arc::new(Ranks::discover()?);
     // Refuse a rank count the parallelism cannot take before anything (the dataset too) is written.
     let ckpt_store = store_for_uri(&uri, &store)?;
@@ -96,6 +113,8 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs, w: Workload) -> Result<()> {
         store: data_store,
         generate_concurrency: a.concurrency,
         cwd,
+        checkpoint: None, // the checkpoint-only workflow takes its setup below
+        cancel: CancellationToken::new(),
     };
     let setup = CheckpointSetup {
         uri: uri.clone(),

@@ -14,6 +14,7 @@ use mlstor_bench::plan::locations;
 use mlstor_bench::ranks::{Ranks, launcher_env};
 use mlstor_bench::run::{Callbacks, RunOptions, execute};
 use mlstor_bench::train::{Phase, Progress};
+use tokio_util::sync::CancellationToken;
 
 use crate::size::human;
 use crate::{GlobalArgs, progress};
@@ -66,10 +67,18 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
         uri = uri.replacen("file://", "direct://", 1); // DLIO's O_DIRECT readers
     }
     let mut store = locations::store_options(&w.storage.storage_options);
-    if !g.endpoints.is_empty() {
-        store.endpoints = g.endpoints.clone();
-        store.load_balance = g.load_balance;
-    }
+    super::checkpoint::apply_globals(g, &mut store);
+    let checkpoint = w
+        .workflow
+        .checkpoint
+        .then(|| super::checkpoint::setup(g, a, &w, &cwd));
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
     let opts = RunOptions {
         workload_name: a.workload.workload.clone(),
         overrides: a
@@ -86,6 +95,8 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
         store,
         generate_concurrency: a.concurrency,
         cwd,
+        checkpoint,
+        cancel,
     };
     let (quiet, json, pin) = (a.quiet, g.json, g.pin_rank);
     let name = a.workload.workload.clone();
