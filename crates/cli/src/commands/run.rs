@@ -14,6 +14,7 @@ use mlstor_bench::plan::locations;
 use mlstor_bench::ranks::{Ranks, launcher_env};
 use mlstor_bench::run::{Callbacks, RunOptions, execute};
 use mlstor_bench::train::{Phase, Progress};
+use mlstor_store::StoreOptions;
 
 use crate::size::human;
 use crate::{GlobalArgs, progress};
@@ -45,6 +46,29 @@ pub struct RunArgs {
     pub checkpoint: super::checkpoint::CheckpointArgs,
 }
 
+impl RunArgs {
+    /// The run's options from these arguments, with the dataset's URI and store options.
+    pub(super) fn run_options(&self, data_uri: String, store: StoreOptions, cwd: PathBuf) -> RunOptions {
+        RunOptions {
+            workload_name: self.workload.workload.clone(),
+            overrides: self
+                .workload
+                .set
+                .iter()
+                .chain(&self.workload.overrides)
+                .cloned()
+                .collect(),
+            results_dir: self.results_dir.clone(),
+            dlio_compat: self.dlio_compat,
+            verify: self.verify,
+            data_uri,
+            store,
+            generate_concurrency: self.concurrency,
+            cwd,
+        }
+    }
+}
+
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
     let w = a.workload.load()?;
     if w.workflow.checkpoint && !w.workflow.train && !w.workflow.evaluation {
@@ -70,23 +94,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
         store.endpoints = g.endpoints.clone();
         store.load_balance = g.load_balance;
     }
-    let opts = RunOptions {
-        workload_name: a.workload.workload.clone(),
-        overrides: a
-            .workload
-            .set
-            .iter()
-            .chain(&a.workload.overrides)
-            .cloned()
-            .collect(),
-        results_dir: a.results_dir.clone(),
-        dlio_compat: a.dlio_compat,
-        verify: a.verify,
-        data_uri: uri,
-        store,
-        generate_concurrency: a.concurrency,
-        cwd,
-    };
+    let opts = a.run_options(uri, store, cwd);
     let (quiet, json, pin) = (a.quiet, g.json, g.pin_rank);
     let name = a.workload.workload.clone();
     let handle = tokio::runtime::Handle::current();
