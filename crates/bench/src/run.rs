@@ -151,6 +151,9 @@ pub fn execute(
         }
         _ => None,
     };
+    if let Some(c) = &checkpointer {
+        handle.block_on(c.prepare())?;
+    }
     let control = Control::default().with_cancel(o.cancel.clone());
     let mut outcome = RunOutcome {
         results_dir: dir.clone(),

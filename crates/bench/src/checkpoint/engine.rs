@@ -307,15 +307,44 @@ impl Inner {
             Err(errors) => {
                 // Nothing of this rank's checkpoint may stay visible: remove what completed
                 // (and whatever an earlier run left under these names).
-                for key in &keys {
-                    let _ = self.store.delete(key).await;
-                }
-                Err(first_error(
+                let left = self.remove_all(&keys).await;
+                let e = first_error(
                     errors,
                     format!("saving checkpoint {name} (none of its files were kept)"),
-                ))
+                );
+                if left.is_empty() {
+                    Err(e)
+                } else {
+                    Err(CheckpointError::NotRemoved {
+                        cause: Box::new(e),
+                        keys: left,
+                    })
+                }
             }
         }
+    }
+
+    /// Deletes `keys`, checking that each is gone (a few attempts, for stores that are slow
+    /// to show a delete); returns the keys still there.
+    async fn remove_all(&self, keys: &[String]) -> Vec<String> {
+        let mut left = Vec::new();
+        for key in keys {
+            let mut gone = false;
+            for attempt in 0..4u32 {
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                }
+                let deleted = self.store.delete(key).await.is_ok();
+                if deleted && self.store.head(key).await.is_err_and(|e| e.is_not_found()) {
+                    gone = true;
+                    break;
+                }
+            }
+            if !gone {
+                left.push(key.clone());
+            }
+        }
+        left
     }
 
     async fn save_file(

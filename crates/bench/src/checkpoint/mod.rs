@@ -64,6 +64,12 @@ pub enum CheckpointError {
     /// Fewer checkpoints exist than `checkpoint.num_checkpoints_read` asks to restore.
     #[error("checkpoint.num_checkpoints_read is {wanted} but {uri} holds {found} checkpoint(s)")]
     NotEnoughCheckpoints { uri: String, wanted: u64, found: u64 },
+    /// A save failed and some of its files could not be removed again (named).
+    #[error("{cause}; and {} of its file(s) could not be removed: {}", keys.len(), keys.join(", "))]
+    NotRemoved {
+        cause: Box<CheckpointError>,
+        keys: Vec<String>,
+    },
     /// The save or restore was cancelled (Ctrl-C, or another file of it failed).
     #[error("{0} was cancelled")]
     Cancelled(String),
@@ -84,6 +90,10 @@ pub enum CheckpointError {
 
 impl CheckpointError {
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, CheckpointError::Cancelled(_))
+        match self {
+            CheckpointError::Cancelled(_) => true,
+            CheckpointError::NotRemoved { cause, .. } => cause.is_cancelled(),
+            _ => false,
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The checkpoint-only workflow as `mlstor run` executes it on every rank: generate the
-//! dataset first when `workflow.generate_data` asks, run the [`workflow`](super::workflow)
+//! dataset first when `workflow.generate_data` asks, run the [`workflow`](super::workflow::run)
 //! against the checkpoint storage, gather every rank's run to rank 0, and write the results
 //! folder with the run's writers ([`crate::results`]):
 //!

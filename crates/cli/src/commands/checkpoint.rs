@@ -15,7 +15,7 @@ use mlstor_bench::checkpoint::{CheckpointOptions, Checkpointer, Control, Directi
 use mlstor_bench::config::Workload;
 use mlstor_bench::plan::locations;
 use mlstor_bench::ranks::{Ranks, launcher_env};
-use mlstor_bench::run::{Callbacks, RunOptions};
+use mlstor_bench::run::Callbacks;
 use mlstor_store::{StoreOptions, store_for_uri};
 use tokio_util::sync::CancellationToken;
 
@@ -97,25 +97,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs, w: Workload) -> Result<()> {
     let ckpt_store = store_for_uri(&uri, &store)?;
     let planned = Checkpointer::new(ckpt_store, &w, ranks.rank(), ranks.size(), opts)
         .with_context(|| format!("{name}: cannot checkpoint on {} rank(s)", ranks.size()))?;
-    let run = RunOptions {
-        workload_name: name.clone(),
-        overrides: a
-            .workload
-            .set
-            .iter()
-            .chain(&a.workload.overrides)
-            .cloned()
-            .collect(),
-        results_dir: a.results_dir.clone(),
-        dlio_compat: a.dlio_compat,
-        verify: a.verify,
-        data_uri: locations::data_uri(&w, &cwd),
-        store: data_store,
-        generate_concurrency: a.concurrency,
-        cwd,
-        checkpoint: None, // the checkpoint-only workflow takes its setup below
-        cancel: CancellationToken::new(),
-    };
+    let run = a.run_options(locations::data_uri(&w, &cwd), data_store, cwd);
     let setup = CheckpointSetup {
         uri: uri.clone(),
         store,

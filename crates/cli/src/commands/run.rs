@@ -14,6 +14,7 @@ use mlstor_bench::plan::locations;
 use mlstor_bench::ranks::{Ranks, launcher_env};
 use mlstor_bench::run::{Callbacks, RunOptions, execute};
 use mlstor_bench::train::{Phase, Progress};
+use mlstor_store::StoreOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::size::human;
@@ -46,6 +47,31 @@ pub struct RunArgs {
     pub checkpoint: super::checkpoint::CheckpointArgs,
 }
 
+impl RunArgs {
+    /// The run's options from these arguments, with the dataset's URI and store options.
+    pub(super) fn run_options(&self, data_uri: String, store: StoreOptions, cwd: PathBuf) -> RunOptions {
+        RunOptions {
+            workload_name: self.workload.workload.clone(),
+            overrides: self
+                .workload
+                .set
+                .iter()
+                .chain(&self.workload.overrides)
+                .cloned()
+                .collect(),
+            results_dir: self.results_dir.clone(),
+            dlio_compat: self.dlio_compat,
+            verify: self.verify,
+            data_uri,
+            store,
+            generate_concurrency: self.concurrency,
+            cwd,
+            checkpoint: None,
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
     let w = a.workload.load()?;
     if w.workflow.checkpoint && !w.workflow.train && !w.workflow.evaluation {
@@ -68,36 +94,16 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
     }
     let mut store = locations::store_options(&w.storage.storage_options);
     super::checkpoint::apply_globals(g, &mut store);
-    let checkpoint = w
-        .workflow
-        .checkpoint
-        .then(|| super::checkpoint::setup(g, a, &w, &cwd));
-    let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
+    let mut opts = a.run_options(uri, store, cwd);
+    if w.workflow.checkpoint {
+        opts.checkpoint = Some(super::checkpoint::setup(g, a, &w, &opts.cwd));
+    }
+    let on_signal = opts.cancel.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             on_signal.cancel();
         }
     });
-    let opts = RunOptions {
-        workload_name: a.workload.workload.clone(),
-        overrides: a
-            .workload
-            .set
-            .iter()
-            .chain(&a.workload.overrides)
-            .cloned()
-            .collect(),
-        results_dir: a.results_dir.clone(),
-        dlio_compat: a.dlio_compat,
-        verify: a.verify,
-        data_uri: uri,
-        store,
-        generate_concurrency: a.concurrency,
-        cwd,
-        checkpoint,
-        cancel,
-    };
     let (quiet, json, pin) = (a.quiet, g.json, g.pin_rank);
     let name = a.workload.workload.clone();
     let handle = tokio::runtime::Handle::current();
