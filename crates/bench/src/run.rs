@@ -12,6 +12,7 @@ use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
 use crate::checkpoint::results::CheckpointSetup;
+use crate::checkpoint::space::{check_free_space, local_ranks};
 use crate::checkpoint::summary::{dlio_metric, phase_summary};
 use crate::checkpoint::workflow::TimedCheckpoint;
 use crate::checkpoint::{CheckpointError, Checkpointer, Control};
@@ -152,6 +153,9 @@ pub fn execute(
         _ => None,
     };
     if let Some(c) = &checkpointer {
+        let steps = crate::train::epoch_steps(w, ranks.size() as u64, o.dlio_compat)?;
+        let due = crate::train::checkpoints_due(w, &steps);
+        check_free_space(c.store().root(), c.bytes() * due * local_ranks())?;
         handle.block_on(c.prepare())?;
     }
     let control = Control::default().with_cancel(o.cancel.clone());

@@ -334,3 +334,43 @@ fn checkpoint_ctrl_c_leaves_no_partial_checkpoint() {
     assert_eq!(left.len() % 2, 0, "no checkpoint half written: {left:?}");
     assert!(left.iter().all(|(n, _)| !n.contains(".mlstor-tmp.")), "{left:?}");
 }
+
+#[test]
+fn checkpoint_bigger_than_the_disk_is_refused_before_writing() {
+    let d = tempfile::tempdir().expect("tempdir");
+    // llama3_8b on one rank: ~112 GB a checkpoint; a million of them fit nowhere.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlstor"))
+        .current_dir(d.path())
+        .args([
+            "run",
+            "llama3_8b",
+            "--quiet",
+            "--set",
+            "checkpoint.num_checkpoints_write=1000000",
+        ])
+        .args(["--set", "checkpoint.num_checkpoints_read=0"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("GB are free") && !err.contains("panicked"), "{err}");
+    let written: u64 = walk(d.path());
+    assert_eq!(written, 0, "nothing written");
+}
+
+fn walk(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|it| {
+            it.flatten()
+                .map(|e| {
+                    let p = e.path();
+                    if p.is_dir() {
+                        walk(&p)
+                    } else {
+                        e.metadata().map_or(0, |m| m.len())
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -35,6 +35,7 @@ pub mod engine;
 pub mod plan;
 pub mod report;
 pub mod results;
+pub mod space;
 pub mod summary;
 pub mod workflow;
 

@@ -184,6 +184,7 @@ pub async fn run(
     let pause = time_between(w, opts.dlio_compat);
     let writes = u64::try_from(c.num_checkpoints_write).unwrap_or(0);
     let reads = u64::try_from(c.num_checkpoints_read).unwrap_or(0);
+    super::space::check_free_space(store.root(), ckpt.bytes() * writes * super::space::local_ranks())?;
     if writes > 0 {
         ckpt.prepare().await?; // DLIO makes its tensors before the first checkpoint
     }

@@ -138,6 +138,25 @@ pub fn epoch_steps(w: &Workload, ranks: u64, dlio_compat: bool) -> Result<Vec<u6
         .collect())
 }
 
+/// How many checkpoints a training run saves: every `steps_between_checkpoints` steps of
+/// each epoch, or after the epochs `checkpoint_after_epoch`, `+ epochs_between_checkpoints`...
+pub fn checkpoints_due(w: &Workload, steps: &[u64]) -> u64 {
+    let c = &w.checkpoint;
+    if c.steps_between_checkpoints > 0 {
+        let every = c.steps_between_checkpoints as u64;
+        return steps.iter().map(|n| n / every).sum();
+    }
+    if c.steps_between_checkpoints == 0 {
+        return 0;
+    }
+    let epochs = steps.len() as u64;
+    let first = c.checkpoint_after_epoch.max(1);
+    if first > epochs {
+        return 0;
+    }
+    1 + (epochs - first) / c.epochs_between_checkpoints.max(1)
+}
+
 /// DLIO's local-time timestamp (`%Y-%m-%dT%H:%M:%S.%f`).
 pub fn timestamp() -> String {
     chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
@@ -498,6 +517,24 @@ mod tests {
         w.train.epochs = epochs;
         w.train.total_training_steps = cap;
         w
+    }
+
+    #[test]
+    fn checkpoints_due_follow_dlio_schedule() {
+        let mut w = workload(8, 5, -1);
+        w.checkpoint.checkpoint_after_epoch = 5;
+        w.checkpoint.epochs_between_checkpoints = 2;
+        assert_eq!(checkpoints_due(&w, &[4; 5]), 1, "unet3d: after epoch 5 only");
+        w.checkpoint.checkpoint_after_epoch = 1;
+        assert_eq!(checkpoints_due(&w, &[4; 5]), 3, "epochs 1, 3, 5");
+        w.checkpoint.steps_between_checkpoints = 3;
+        assert_eq!(
+            checkpoints_due(&w, &[7, 7, 2]),
+            4,
+            "steps 3 and 6 of the long epochs"
+        );
+        w.checkpoint.steps_between_checkpoints = 0;
+        assert_eq!(checkpoints_due(&w, &[7]), 0, "0 never saves, as in DLIO");
     }
 
     #[test]
