@@ -3,6 +3,7 @@
 //! generation through a store ([`generate`]), and DLIO's AU/throughput arithmetic
 //! ([`metrics`]). The training loop and checkpoint emulation come next.
 
+pub mod checkpoint;
 pub mod compute;
 pub mod config;
 pub mod generate;

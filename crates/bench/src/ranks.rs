@@ -10,7 +10,7 @@
 //!
 //! All MPI calls happen on one dedicated thread that initialises and finalises MPI
 //! (`MPI_THREAD_FUNNELED`), so [`Ranks`] is `Send + Sync` and callable from any thread. The
-//! barrier is non-blocking (`MPI_Ibarrier`) polled with short sleeps: Open MPI's blocking
+//! barrier is non-blocking (`MPI_Ibarrier`) polled with sleeps: Open MPI's blocking
 //! barrier spins, and with many ranks per core the spinning steals the CPU the ranks
 //! emulating I/O need.
 
@@ -315,21 +315,22 @@ mod mpi_thread {
         drop(universe); // MPI_Finalize, on the thread that initialised MPI
     }
 
-    /// `MPI_Ibarrier`, tested with short sleeps instead of spinning in `MPI_Barrier`.
+    /// `MPI_Ibarrier`, tested with sleeps instead of spinning in `MPI_Barrier`: a rank that
+    /// has waited `t` sleeps about `t / 8` between tests (20 µs to 2 ms), so a short wait is
+    /// noticed within microseconds and a long one costs few wake-ups.
     fn polled_barrier(world: &impl Communicator) {
         let start = Instant::now();
-        let mut pause = Duration::from_micros(20);
         let mut req = world.immediate_barrier();
         loop {
             match req.test() {
                 Ok(_) => return,
                 Err(r) => req = r,
             }
-            if start.elapsed() < Duration::from_micros(50) {
+            let waited = start.elapsed();
+            if waited < Duration::from_micros(50) {
                 std::thread::yield_now();
             } else {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_micros(500));
+                std::thread::sleep((waited / 8).clamp(Duration::from_micros(20), Duration::from_millis(2)));
             }
         }
     }

@@ -4,7 +4,7 @@
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_BORDERS_ONLY};
 
 use crate::metrics::latency::Percentiles;
-use crate::results::summary::{Overall, PhaseSummary, RunSummary};
+use crate::results::summary::{Overall, PhaseSummary, RunSummary, TrainingCheckpoints};
 
 fn row(label: String, p: &PhaseSummary) -> Vec<String> {
     vec![
@@ -109,6 +109,9 @@ pub fn render(workload: &str, s: &RunSummary) -> String {
          MB/s read = bytes read / time / 10^6\n{t}\n",
         s.ranks, s.hosts
     ));
+    if let Some(c) = &s.checkpoint {
+        out.push_str(&checkpoint_line(c));
+    }
     if let Some(o) = &s.train {
         let mut l = table(&[
             "latency (ms)",
@@ -131,6 +134,27 @@ pub fn render(workload: &str, s: &RunSummary) -> String {
         out.push_str(&au_check(o, s));
     }
     out
+}
+
+/// The checkpoints saved during training, in one line.
+fn checkpoint_line(c: &TrainingCheckpoints) -> String {
+    let head = format!(
+        "checkpoints during training on {}: {:.3} GiB each ({:.3} GB written by all ranks), fsync {}",
+        c.uri,
+        c.size_gb,
+        c.bytes_per_checkpoint as f64 / 1e9,
+        if c.fsync { "done" } else { "not done" }
+    );
+    match &c.save {
+        Some(p) => format!(
+            "{head}: {} saved, {:.3} s each (slowest rank), {:.3} GB/s all ranks, DLIO {:.3} GiB/s (rank 0)\n",
+            p.checkpoints.len(),
+            p.seconds.mean,
+            p.gb_per_second.mean,
+            p.dlio_gb_per_second.mean
+        ),
+        None => format!("{head}: none was due (checkpoint_after_epoch / steps_between_checkpoints)\n"),
+    }
 }
 
 /// MLPerf Storage's training check: mean AU against `metric.au`.

@@ -9,10 +9,17 @@ use mlstor_store::{StoreOptions, store_for_uri};
 use serde_json::json;
 use tokio::runtime::Handle;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::checkpoint::results::CheckpointSetup;
+use crate::checkpoint::space::{check_free_space, local_ranks};
+use crate::checkpoint::summary::{dlio_metric, phase_summary};
+use crate::checkpoint::workflow::TimedCheckpoint;
+use crate::checkpoint::{CheckpointError, Checkpointer, Control};
 use crate::config::{self, Workload};
 use crate::generate::{self, GenerateError, GenerateReport};
 use crate::ranks::{RankSource, Ranks, RanksError};
-use crate::results::summary::{RunSummary, summarize};
+use crate::results::summary::{RunSummary, TrainingCheckpoints, summarize};
 use crate::results::{ResultsError, dlio, results_dir, write_file, write_json};
 use crate::train::report::RankReport;
 use crate::train::{Progress, TrainError, TrainSetup, timestamp, train};
@@ -35,6 +42,8 @@ pub enum RunError {
     Results(#[from] ResultsError),
     #[error("a rank's report could not be read: {0}")]
     Report(String),
+    #[error("checkpointing")]
+    Checkpoint(#[from] CheckpointError),
 }
 
 /// How to run, beyond the workload itself.
@@ -52,6 +61,10 @@ pub struct RunOptions {
     /// Files each rank writes at once when generating.
     pub generate_concurrency: usize,
     pub cwd: PathBuf,
+    /// The checkpoint storage and options (`workflow.checkpoint`).
+    pub checkpoint: Option<CheckpointSetup>,
+    /// Cancelled on Ctrl-C: training stops at the next step, a save removes what it wrote.
+    pub cancel: CancellationToken,
 }
 
 /// What the caller shows while the run goes.
@@ -76,26 +89,16 @@ pub struct RunOutcome {
 /// Workflow parts that are not emulated yet, named before anything runs.
 pub fn check_supported(w: &Workload) -> Result<(), RunError> {
     let f = w.workflow;
-    if f.checkpoint {
-        return Err(RunError::NotSupported(
-            "workflow.checkpoint is not supported yet (the checkpoint engine is still to come); \
-             set workflow.checkpoint: False (e.g. --set workflow.checkpoint=False) to train without it"
-                .into(),
-        ));
-    }
     if f.evaluation && !f.train {
         return Err(RunError::NotSupported(
             "workflow.evaluation runs after training epochs: it needs workflow.train: True".into(),
         ));
     }
-    if !(f.generate_data || f.train) {
+    if !(f.generate_data || f.train || f.checkpoint) {
         return Err(RunError::NotSupported(
             "the workflow has nothing to do (generate_data, train, evaluation and checkpoint are all off)"
                 .into(),
         ));
-    }
-    if f.train {
-        generate::samples_in_file(w); // formats all readable below; loaders checked by train
     }
     Ok(())
 }
@@ -132,6 +135,30 @@ pub fn execute(
         &o.cwd,
     );
     let store = store_for_uri(&o.data_uri, &o.store)?;
+    // The checkpoint plan refuses a rank count its parallelism cannot take before anything
+    // is written.
+    let checkpointer = match (&o.checkpoint, w.workflow.checkpoint && w.workflow.train) {
+        (Some(c), true) => Some(Checkpointer::new(
+            store_for_uri(&c.uri, &c.store)?,
+            w,
+            ranks.rank(),
+            ranks.size(),
+            c.options,
+        )?),
+        (None, true) => {
+            return Err(RunError::NotSupported(
+                "workflow.checkpoint needs a checkpoint storage".into(),
+            ));
+        }
+        _ => None,
+    };
+    if let Some(c) = &checkpointer {
+        let steps = crate::train::epoch_steps(w, ranks.size() as u64, o.dlio_compat)?;
+        let due = crate::train::checkpoints_due(w, &steps);
+        check_free_space(c.store().root(), c.bytes() * due * local_ranks())?;
+        handle.block_on(c.prepare())?;
+    }
+    let control = Control::default().with_cancel(o.cancel.clone());
     let mut outcome = RunOutcome {
         results_dir: dir.clone(),
         generated: None,
@@ -140,17 +167,12 @@ pub fn execute(
         warnings: Vec::new(),
     };
     if w.workflow.generate_data {
-        generate::check(w)?;
-        let total = (w.dataset.num_files_train + w.dataset.num_files_eval) as usize;
-        let mine = crate::plan::files::files_for_rank(total, ranks.rank(), ranks.size()).count();
-        (cb.generate_start)(mine as u64);
-        let r = handle.block_on(generate::generate(
+        let r = handle.block_on(generate_share(
             w,
             store.clone(),
-            ranks.rank(),
-            ranks.size(),
             o.generate_concurrency,
-            cb.file_written,
+            ranks,
+            cb,
         ))?;
         outcome.generated = Some(r);
         ranks.barrier()?;
@@ -167,6 +189,8 @@ pub fn execute(
         verify: o.verify,
         random_seed,
         on_progress: cb.train,
+        checkpoint: checkpointer.as_ref().map(|c| (c, &control)),
+        cancel: o.cancel.clone(),
     };
     let report = train(&setup)?;
     let end = timestamp();
@@ -175,10 +199,13 @@ pub fn execute(
         source,
     })?;
     let r = ranks.rank();
+    let size_gb = checkpointer
+        .as_ref()
+        .map_or(0.0, |c| c.plan().checkpoint_size_gb());
     write_json(
         &dir,
         &format!("{r}_per_epoch_stats.json"),
-        &dlio::per_epoch_stats(&report),
+        &dlio::per_epoch_stats(&report, size_gb),
     )?;
     write_json(
         &dir,
@@ -193,17 +220,39 @@ pub fn execute(
         .iter()
         .map(|b| serde_json::from_slice(b).map_err(|e| RunError::Report(e.to_string())))
         .collect::<Result<_, _>>()?;
-    let summary = summarize(&reports, w.dataset.record_length_bytes, w.metric.au);
+    let mut summary = summarize(&reports, w.dataset.record_length_bytes, w.metric.au);
+    let mut extra = serde_json::Map::new();
+    if let Some(c) = &checkpointer {
+        let saves: Vec<Vec<TimedCheckpoint>> = reports
+            .iter()
+            .map(|r| {
+                r.epochs
+                    .iter()
+                    .flat_map(|e| e.checkpoints.iter().cloned())
+                    .collect()
+            })
+            .collect();
+        let per_rank: Vec<(usize, &[TimedCheckpoint])> = reports
+            .iter()
+            .zip(&saves)
+            .map(|(r, s)| (r.rank, s.as_slice()))
+            .collect();
+        let save = phase_summary(&per_rank, size_gb);
+        extra = dlio_metric(save.as_ref(), None, size_gb);
+        summary.checkpoint = Some(TrainingCheckpoints {
+            uri: o.checkpoint.as_ref().map(|s| s.uri.clone()).unwrap_or_default(),
+            size_gb,
+            bytes_per_checkpoint: c.plan().total_bytes,
+            fsync: c.fsyncs(),
+            save,
+        });
+    }
     write_json(
         &dir,
         "summary.json",
-        &dlio::summary(w, &summary, &reports, &start, &end, Default::default()),
+        &dlio::summary(w, &summary, &reports, &start, &end, extra),
     )?;
-    let yaml = config::resolved_yaml(w);
-    write_file(&dir, "dlio_config/config.yaml", yaml.as_bytes())?;
-    let overrides: Vec<String> = o.overrides.iter().map(|s| hydra_override(s)).collect();
-    let overrides_yaml = serde_yaml_ng::to_string(&overrides).unwrap_or_default();
-    write_file(&dir, "dlio_config/overrides.yaml", overrides_yaml.as_bytes())?;
+    let yaml = write_dlio_config(&dir, w, &o.overrides)?;
     let results = json!({
         "mlstor_version": env!("CARGO_PKG_VERSION"),
         "workload": o.workload_name,
@@ -238,6 +287,37 @@ pub fn execute(
     outcome.summary = Some(summary);
     outcome.results = Some(results);
     Ok(outcome)
+}
+
+/// Writes this rank's share of the dataset into `store` (`concurrency` files at once),
+/// telling `cb` how many files that is and when each is written.
+pub async fn generate_share(
+    w: &Workload,
+    store: Arc<dyn mlstor_store::Store>,
+    concurrency: usize,
+    ranks: &Ranks,
+    cb: &Callbacks<'_>,
+) -> Result<GenerateReport, GenerateError> {
+    generate::check(w)?;
+    let total = (w.dataset.num_files_train + w.dataset.num_files_eval) as usize;
+    let mine = crate::plan::files::files_for_rank(total, ranks.rank(), ranks.size()).count();
+    (cb.generate_start)(mine as u64);
+    generate::generate(w, store, ranks.rank(), ranks.size(), concurrency, cb.file_written).await
+}
+
+/// Writes `dlio_config/config.yaml` (the resolved workload, secrets masked) and
+/// `dlio_config/overrides.yaml` (the overrides as Hydra records them); returns the former.
+pub fn write_dlio_config(
+    dir: &std::path::Path,
+    w: &Workload,
+    overrides: &[String],
+) -> Result<String, ResultsError> {
+    let yaml = config::resolved_yaml(w);
+    write_file(dir, "dlio_config/config.yaml", yaml.as_bytes())?;
+    let overrides: Vec<String> = overrides.iter().map(|s| hydra_override(s)).collect();
+    let overrides_yaml = serde_yaml_ng::to_string(&overrides).unwrap_or_default();
+    write_file(dir, "dlio_config/overrides.yaml", overrides_yaml.as_bytes())?;
+    Ok(yaml)
 }
 
 /// An override as Hydra records it (`++workload.key=value`).

@@ -1,6 +1,12 @@
 //! Progress bars for long transfers: drawn on stderr only when it is a terminal.
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::size::human;
 
 /// Transfers smaller than this get no bar.
 pub const MIN_BYTES: u64 = 8 << 20;
@@ -43,4 +49,47 @@ pub fn files_bar(total: u64, quiet: bool) -> ProgressBar {
 pub fn steps_bar(total: u64, what: &str, quiet: bool) -> ProgressBar {
     let template = format!("{what} {{bar:40}} {{pos}}/{{len}} steps {{msg}} eta {{eta}}");
     templated(total, quiet, &template)
+}
+
+/// The files bar of a dataset generation inside a run: made when the rank knows how many
+/// files it writes, advanced per file with the bytes and rate so far.
+pub struct GenerationBar {
+    bar: Mutex<ProgressBar>,
+    written: AtomicU64,
+    started: Instant,
+    quiet: bool,
+}
+
+impl GenerationBar {
+    pub fn new(quiet: bool) -> GenerationBar {
+        GenerationBar {
+            bar: Mutex::new(ProgressBar::hidden()),
+            written: AtomicU64::new(0),
+            started: Instant::now(),
+            quiet,
+        }
+    }
+
+    /// This rank writes `files` files.
+    pub fn start(&self, files: u64) {
+        if let Ok(mut b) = self.bar.lock() {
+            *b = files_bar(files, self.quiet);
+        }
+    }
+
+    /// One file of `bytes` was written.
+    pub fn file_written(&self, bytes: u64) {
+        let total = self.written.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        if let Ok(b) = self.bar.lock() {
+            b.set_message(format!("{}, {:.2} GB/s", human(total), total as f64 / 1e9 / secs));
+            b.inc(1);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Ok(b) = self.bar.lock() {
+            b.finish_and_clear();
+        }
+    }
 }

@@ -65,7 +65,7 @@ fn format_args(fmt: &str, compression: &str, framework: &str, folder: &str) -> V
     .collect()
 }
 
-/// Samples read by all ranks in one epoch, from results.json.
+/// Samples read by all ranks in one epoch (every block of it), from results.json.
 fn samples_per_epoch(results: &Value) -> Vec<u64> {
     let ranks = results["per_rank"].as_array().expect("per_rank");
     let epochs = ranks[0]["epochs"].as_array().expect("epochs").len();
@@ -73,7 +73,8 @@ fn samples_per_epoch(results: &Value) -> Vec<u64> {
         .map(|e| {
             ranks
                 .iter()
-                .map(|r| r["epochs"][e]["blocks"][0]["samples"].as_u64().expect("samples"))
+                .flat_map(|r| r["epochs"][e]["blocks"].as_array().expect("blocks"))
+                .map(|b| b["samples"].as_u64().expect("samples"))
                 .sum()
         })
         .collect()
@@ -397,15 +398,24 @@ fn damaged_files_are_caught_and_named() {
 }
 
 #[test]
-fn checkpointing_is_refused_before_anything_runs() {
+fn an_impossible_checkpoint_plan_is_refused_before_anything_is_written() {
     let d = tempfile::tempdir().expect("tempdir");
     let out = mlstor(
         d.path(),
-        &["run", "unet3d_tiny", "--set", "workflow.checkpoint=True"],
+        &[
+            "run",
+            "unet3d_tiny",
+            "--set",
+            "workflow.checkpoint=True",
+            "--set",
+            "model.type=transformer",
+            "--set",
+            "model.parallelism.tensor=2",
+        ],
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("workflow.checkpoint is not supported yet"), "{err}");
+    assert!(err.contains("tensor") && !err.contains("panicked"), "{err}");
     assert!(!d.path().join("data").exists(), "nothing written");
 }
 
@@ -441,4 +451,330 @@ fn a_larger_dataset_trains_on_its_first_files_as_in_dlio() {
     let r = run(d.path(), &["--set", "workflow.generate_data=False", "--verify"]);
     let r = json(&r.join("results.json"));
     assert_eq!(samples_per_epoch(&r), [8, 8], "4 of the 8 files, 2 samples each");
+}
+
+#[test]
+fn loader_settings_shape_the_io() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let epoch_reads = |r: &Value, e: usize, key: &str| -> u64 {
+        r["per_rank"][0]["epochs"][e]["blocks"][0][key]
+            .as_u64()
+            .expect(key)
+    };
+    // transfer_size: every 4 KiB sample read in 1 KiB requests.
+    let r = json(
+        &run(
+            d.path(),
+            &[
+                "--set",
+                "reader.transfer_size=1024",
+                "--set",
+                "dataset.format=indexed_binary",
+                "--set",
+                "dataset.data_folder=data/ib",
+            ],
+        )
+        .join("results.json"),
+    );
+    assert_eq!(epoch_reads(&r, 0, "requests"), 8 * 4, "8 samples x 4 requests");
+    // in_memory: each worker keeps the files it read; without shuffles it reads the same ones
+    // again in epoch 2, from memory.
+    let no_shuffle = [
+        "--set",
+        "reader.file_shuffle=off",
+        "--set",
+        "reader.sample_shuffle=off",
+    ];
+    let mut args = vec!["--set", "reader.read_type=in_memory"];
+    args.extend(no_shuffle);
+    let r = json(&run(d.path(), &args).join("results.json"));
+    assert!(epoch_reads(&r, 0, "bytes_read") > 0);
+    assert_eq!(epoch_reads(&r, 1, "bytes_read"), 0, "epoch 2 from memory");
+    // on_demand (PyTorch): every sample reads its whole file again, both epochs.
+    let r = json(&run(d.path(), &[]).join("results.json"));
+    assert_eq!(epoch_reads(&r, 0, "requests"), 8);
+    assert_eq!(epoch_reads(&r, 1, "requests"), 8);
+    // preprocess_time is spent in the workers, per sample: 4 samples per worker per epoch.
+    let r = json(
+        &run(
+            d.path(),
+            &[
+                "--set",
+                "reader.preprocess_time=0.02",
+                "--set",
+                "train.computation_time=0",
+                "--set",
+                "train.epochs=1",
+            ],
+        )
+        .join("results.json"),
+    );
+    let wall = r["per_rank"][0]["epochs"][0]["blocks"][0]["wall_s"]
+        .as_f64()
+        .expect("wall");
+    assert!(
+        wall >= 4.0 * 0.02,
+        "two workers each preprocess 4 samples: {wall} s"
+    );
+}
+
+#[test]
+fn evaluation_follows_its_schedule() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let r = run(
+        d.path(),
+        &[
+            "--set",
+            "workflow.evaluation=True",
+            "--set",
+            "dataset.num_files_eval=2",
+            "--set",
+            "train.epochs=3",
+            "--set",
+            "evaluation.eval_after_epoch=2",
+            "--set",
+            "evaluation.eval_time=0.01",
+        ],
+    );
+    let r = json(&r.join("results.json"));
+    let evals: Vec<bool> = r["summary"]["epochs"]
+        .as_array()
+        .expect("epochs")
+        .iter()
+        .map(|e| !e["eval"].is_null())
+        .collect();
+    assert_eq!(
+        evals,
+        [false, true, true],
+        "evaluations from epoch 2, every epoch"
+    );
+    let au = r["summary"]["eval"]["au_percent"]["mean"]
+        .as_f64()
+        .expect("eval au");
+    assert!(au > 50.0, "eval_time keeps the accelerator busy: {au}");
+}
+
+#[test]
+fn ranks_pinned_to_their_endpoint() {
+    let (Ok(bucket), Ok(e1), Ok(e2)) = (
+        std::env::var("MLSTOR_TEST_BUCKET"),
+        std::env::var("AWS_ENDPOINT_URL"),
+        std::env::var("MLSTOR_TEST_S3_ENDPOINT2"),
+    ) else {
+        mlstor_store::conformance::skip_or_fail(
+            "MLSTOR_TEST_BUCKET/AWS_ENDPOINT_URL/MLSTOR_TEST_S3_ENDPOINT2 are not set",
+        );
+        return;
+    };
+    let Some(mut cmd) = mpirun(2) else { return };
+    let d = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("s3://{bucket}/train-pin-{}", std::process::id());
+    let results = d.path().join("r");
+    let out = cmd
+        .current_dir(d.path())
+        .arg(env!("CARGO_BIN_EXE_mlstor"))
+        .args(["--endpoint", &e1, "--endpoint", &e2, "--pin-rank"])
+        .args([
+            "run",
+            "unet3d_tiny",
+            "--quiet",
+            "--results-dir",
+            results.to_str().expect("utf8"),
+        ])
+        .args(["--set", &format!("dataset.data_folder={prefix}")])
+        .output()
+        .expect("mpirun");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = json(&results.join("results.json"));
+    for rank in 0..2 {
+        let eps = r["per_rank"][rank]["endpoints"].as_array().expect("endpoints");
+        assert_eq!(eps.len(), 2, "{eps:?}");
+        let busy: Vec<bool> = eps
+            .iter()
+            .map(|e| e["requests"].as_u64().expect("n") > 0)
+            .collect();
+        let mut want = [false, false];
+        want[rank] = true;
+        assert_eq!(busy, want, "rank {rank} talks to endpoint {rank} only: {eps:?}");
+    }
+    ok(d.path(), &["rm", "-r", &prefix]);
+}
+
+#[test]
+fn trains_on_azure_and_gcs() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for (scheme, var) in [("az", "MLSTOR_TEST_CONTAINER"), ("gs", "MLSTOR_TEST_GCS_BUCKET")] {
+        let Ok(bucket) = std::env::var(var) else {
+            mlstor_store::conformance::skip_or_fail(&format!("{var} is not set"));
+            continue;
+        };
+        let prefix = format!("{scheme}://{bucket}/train-{}", std::process::id());
+        let folder = format!("dataset.data_folder={prefix}");
+        let r = json(&run(d.path(), &["--set", &folder, "--verify"]).join("results.json"));
+        assert_eq!(samples_per_epoch(&r), [8, 8], "{scheme}");
+        ok(d.path(), &["rm", "-r", &prefix]);
+    }
+}
+
+#[test]
+fn the_report_shows_epochs_latency_and_the_au_check() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["run", "unet3d_tiny"];
+    args.extend_from_slice(TINY);
+    args.extend(["--set", "train.computation_time=0.02"]);
+    let out = ok(d.path(), &args);
+    for want in [
+        "epoch",
+        "samples/s",
+        "MB/s read",
+        "storage read",
+        "batch wait",
+        "AU check: PASS",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    let args = ["run", "unet3d_tiny", "--json", "--set", "train.epochs=1"];
+    let line = ok(d.path(), &args);
+    let v: Value = serde_json::from_str(line.trim()).expect("one JSON line");
+    assert_eq!(v["summary"]["ranks"], 1);
+}
+
+/// Checkpoint folders (`global_epoch*_step*`) under `dir`.
+fn checkpoint_dirs(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|it| {
+            it.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn checkpoints_during_training_every_few_steps() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ck = d.path().join("ck");
+    let folder = format!("checkpoint.checkpoint_folder={}", ck.display());
+    let r = run(
+        d.path(),
+        &[
+            "--set",
+            "workflow.checkpoint=True",
+            "--set",
+            "checkpoint.steps_between_checkpoints=2",
+            "--set",
+            &folder,
+        ],
+    );
+    assert_eq!(
+        checkpoint_dirs(&ck),
+        [
+            "global_epoch1_step2",
+            "global_epoch1_step4",
+            "global_epoch2_step2",
+            "global_epoch2_step4"
+        ]
+    );
+    let model = std::fs::metadata(ck.join("global_epoch1_step2/model_states-0.pt")).expect("rank 0's model");
+    assert_eq!(
+        model.len(),
+        1048576,
+        "unet3d_tiny's model.model_size, as the YAML says"
+    );
+    let s = json(&r.join("summary.json"));
+    for k in [
+        "save_checkpoint_io_mean_GB_per_second",
+        "save_checkpoint_io_stdev_GB_per_second",
+        "save_checkpoint_duration_mean_seconds",
+        "save_checkpoint_duration_stdev_seconds",
+        "checkpoint_size_GB",
+    ] {
+        assert!(s["metric"][k].is_number(), "{k}: {}", s["metric"]);
+    }
+    let e = json(&r.join("0_per_epoch_stats.json"));
+    for k in ["block1", "block2", "save_ckpt1", "save_ckpt2"] {
+        assert!(e["1"][k].is_object(), "{k}: {}", e["1"]);
+    }
+    assert!(e["1"]["save_ckpt1"]["throughput"].is_number());
+    let results = json(&r.join("results.json"));
+    assert_eq!(
+        results["summary"]["checkpoint"]["save"]["checkpoints"]
+            .as_array()
+            .expect("saves")
+            .len(),
+        4
+    );
+    assert_eq!(
+        samples_per_epoch(&results),
+        [8, 8],
+        "blocks still read every sample"
+    );
+}
+
+#[test]
+fn checkpoints_after_epochs_and_dlio_sizes() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ck = d.path().join("ck");
+    let folder = format!("checkpoint.checkpoint_folder={}", ck.display());
+    run(
+        d.path(),
+        &[
+            "--set",
+            "workflow.checkpoint=True",
+            "--set",
+            "train.epochs=4",
+            "--set",
+            "checkpoint.checkpoint_after_epoch=2",
+            "--set",
+            "checkpoint.epochs_between_checkpoints=2",
+            "--set",
+            &folder,
+            "--dlio-compat",
+        ],
+    );
+    assert_eq!(
+        checkpoint_dirs(&ck),
+        ["global_epoch2_step4", "global_epoch4_step4"]
+    );
+    let model = std::fs::metadata(ck.join("global_epoch2_step4/model_states-0.pt")).expect("model");
+    assert_eq!(
+        model.len(),
+        10240,
+        "DLIO ignores model.model_size: model_size_bytes' default"
+    );
+}
+
+#[test]
+fn dataset_and_checkpoints_on_separate_storage() {
+    let Some(bucket) = s3_bucket() else { return };
+    let d = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("s3://{bucket}/train-ckpt-{}", std::process::id());
+    let folder = format!("checkpoint.checkpoint_folder={prefix}");
+    let r = run(
+        d.path(),
+        &[
+            "--set",
+            "workflow.checkpoint=True",
+            "--set",
+            "train.epochs=1",
+            "--set",
+            "checkpoint.checkpoint_after_epoch=1",
+            "--set",
+            &folder,
+        ],
+    );
+    assert!(
+        d.path().join("data/unet3d_tiny/train").is_dir(),
+        "the dataset on file://"
+    );
+    let listed = ok(d.path(), &["ls", "-r", &prefix]);
+    assert!(
+        listed.contains("global_epoch1_step4/model_states-0.pt"),
+        "{listed}"
+    );
+    let results = json(&r.join("results.json"));
+    assert_eq!(results["summary"]["checkpoint"]["uri"], prefix.as_str());
+    ok(d.path(), &["rm", "-r", &prefix]);
 }

@@ -418,5 +418,6 @@ pub fn writer_options(part_size: Option<usize>, concurrency: Option<usize>) -> W
     WriterOptions {
         part_size: part_size.unwrap_or(0),
         concurrency: concurrency.unwrap_or(0),
+        ..WriterOptions::default()
     }
 }

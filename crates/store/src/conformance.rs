@@ -193,6 +193,7 @@ pub async fn multipart(store: Arc<dyn Store>) {
             WriterOptions {
                 part_size: PART,
                 concurrency: 2,
+                ..WriterOptions::default()
             },
         )
         .await
@@ -224,6 +225,7 @@ pub async fn writer_abort_and_drop(store: Arc<dyn Store>) {
     let opts = WriterOptions {
         part_size: PART,
         concurrency: 2,
+        ..WriterOptions::default()
     };
     let mut w = store.writer(&format!("{p}aborted"), opts).await.expect("writer");
     w.write(pattern(2 * PART + 1, 5)).await.expect("write");
@@ -356,6 +358,34 @@ pub async fn delete_and_not_found(store: Arc<dyn Store>) {
     );
 }
 
+/// Durable (`fsync`) and uncached (`drop_cache`) writes complete and read back (object
+/// stores ignore both).
+pub async fn fsync_write(store: Arc<dyn Store>) {
+    let p = unique("fsync");
+    // More pieces than file://'s write-back window.
+    let data = pattern(5 * PART + 99, 8);
+    for (name, fsync, drop_cache) in [
+        ("durable", true, false),
+        ("uncached", false, true),
+        ("both", true, true),
+    ] {
+        let key = format!("{p}dir/{name}");
+        let opts = WriterOptions {
+            part_size: PART,
+            fsync,
+            drop_cache,
+            ..WriterOptions::default()
+        };
+        let r = store
+            .put_streaming(&key, data.clone(), opts)
+            .await
+            .expect("write");
+        assert_eq!(r.size, data.len() as u64);
+        assert_eq!(store.get(&key).await.expect("get"), data, "{name}");
+    }
+    cleanup(store.as_ref(), &p).await;
+}
+
 /// A writer that fails mid-upload (after a part was sent) leaves nothing visible.
 pub async fn failed_write_leaves_nothing(store: Arc<dyn Store>) {
     let p = unique("failed-write");
@@ -368,6 +398,7 @@ pub async fn failed_write_leaves_nothing(store: Arc<dyn Store>) {
     let opts = WriterOptions {
         part_size: PART,
         concurrency: 2,
+        ..WriterOptions::default()
     };
     let e = faulty
         .put_streaming(&format!("{p}obj"), data, opts)
@@ -422,7 +453,7 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make; round_trip, empty_and_one_byte, ranges, get_into,
             multipart, writer_abort_and_drop, list_pagination, list_delimiter_and_prefix,
-            unicode_and_spaces, delete_and_not_found, failed_write_leaves_nothing,
+            unicode_and_spaces, delete_and_not_found, fsync_write, failed_write_leaves_nothing,
             transient_failures_are_retried);
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -64,6 +64,15 @@ pub struct PutResult {
 pub struct WriterOptions {
     pub part_size: usize,
     pub concurrency: usize,
+    /// Make the object durable before it becomes visible: `file://` and `direct://` fsync the
+    /// file before the rename and its directory after it. Object stores are durable once an
+    /// upload completes and ignore it.
+    pub fsync: bool,
+    /// Keep the written data out of the page cache (`file://`): write-back starts with every
+    /// write and what is on disk is dropped from the cache (drop-behind). For large writes
+    /// that are not read back soon (checkpoints): they neither evict the cache of everything
+    /// else nor pay for reclaiming it. Others ignore it (`direct://` bypasses the cache).
+    pub drop_cache: bool,
 }
 
 /// Requests per endpoint of a multi-endpoint store.

@@ -185,6 +185,7 @@ async fn put(store: &Arc<dyn Store>, key: &str, body: Bytes) -> Result<(), Gener
                 WriterOptions {
                     part_size: PART,
                     concurrency: 0,
+                    ..WriterOptions::default()
                 },
             )
             .await?;

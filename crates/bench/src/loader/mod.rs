@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use tokio::runtime::Handle;
 
@@ -67,13 +66,14 @@ pub enum LoaderError {
     WorkerGone,
 }
 
-/// A batch handed to the training loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A batch handed to the training loop, with the storage requests that read it.
+#[derive(Debug, Clone)]
 pub struct LoadedBatch {
     /// Samples actually read (a padded batch reads fewer than the batch size).
     pub samples: u64,
     /// Their decoded bytes.
     pub bytes: u64,
+    pub reads: ReadStats,
 }
 
 /// How a rank's loader is shaped.
@@ -245,6 +245,7 @@ fn load_batch(
     Ok(LoadedBatch {
         samples: batch.len() as u64,
         bytes,
+        reads: std::mem::take(&mut state.stats),
     })
 }
 
@@ -277,14 +278,13 @@ impl EpochLoader<'_> {
         w.rx.recv().ok()
     }
 
-    /// Stops the workers and returns the epoch's storage statistics.
-    pub fn finish(mut self) -> ReadStats {
+    /// Stops the workers (a batch's storage statistics come with it).
+    pub fn finish(mut self) {
         self.shutdown()
     }
 
-    fn shutdown(&mut self) -> ReadStats {
+    fn shutdown(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        let mut stats = ReadStats::default();
         for w in std::mem::take(&mut self.workers) {
             drop(w.rx); // unblocks a worker waiting to hand over a batch
             if let Some(t) = w.thread
@@ -297,11 +297,6 @@ impl EpochLoader<'_> {
         while self.loader.states.len() < n {
             self.loader.states.push(WorkerState::default());
         }
-        for s in &mut self.loader.states {
-            stats.merge(&s.stats);
-            s.stats = ReadStats::default();
-        }
-        stats
     }
 }
 
@@ -311,11 +306,4 @@ impl Drop for EpochLoader<'_> {
             self.shutdown();
         }
     }
-}
-
-/// How long `f` takes.
-pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
-    let t0 = std::time::Instant::now();
-    let r = f();
-    (r, t0.elapsed())
 }

@@ -8,7 +8,17 @@ use crate::config::schema::{LoadBalanceStrategy, StorageOptions, StorageType, Wo
 /// `<scheme>://<storage_root>/<data_folder>`; else the local path as `file://` (relative
 /// paths resolved against `cwd`).
 pub fn data_uri(w: &Workload, cwd: &std::path::Path) -> String {
-    let folder = w.dataset.data_folder.trim_end_matches('/');
+    folder_uri(w, &w.dataset.data_folder, cwd)
+}
+
+/// The checkpoints' root URI, by the same rules as [`data_uri`] applied to
+/// `checkpoint.checkpoint_folder` (which may name other storage than the dataset's).
+pub fn checkpoint_uri(w: &Workload, cwd: &std::path::Path) -> String {
+    folder_uri(w, &w.checkpoint.checkpoint_folder, cwd)
+}
+
+fn folder_uri(w: &Workload, folder: &str, cwd: &std::path::Path) -> String {
+    let folder = folder.trim_end_matches('/');
     if folder.contains("://") {
         return folder.to_string();
     }
@@ -17,7 +27,7 @@ pub fn data_uri(w: &Workload, cwd: &std::path::Path) -> String {
         StorageType::Azure => "az",
         StorageType::Gcs => "gs",
         StorageType::LocalFs | StorageType::ParallelFs => {
-            let p = std::path::Path::new(folder);
+            let p = std::path::Path::new(folder.trim_start_matches("./"));
             let abs = if p.is_absolute() {
                 p.to_path_buf()
             } else {
@@ -30,6 +40,17 @@ pub fn data_uri(w: &Workload, cwd: &std::path::Path) -> String {
     format!(
         "{scheme}://{root}/{}",
         folder.trim_start_matches("./").trim_start_matches('/')
+    )
+}
+
+/// The checkpoint storage's options: `checkpoint.storage_options` when given (checkpoints on
+/// their own storage, with their own endpoint and credentials), else the dataset's.
+pub fn checkpoint_store_options(w: &Workload) -> StoreOptions {
+    store_options(
+        w.checkpoint
+            .storage_options
+            .as_ref()
+            .unwrap_or(&w.storage.storage_options),
     )
 }
 
@@ -75,5 +96,36 @@ mod tests {
         );
         w.dataset.data_folder = "az://c/ds".into();
         assert_eq!(data_uri(&w, std::path::Path::new("/work")), "az://c/ds");
+    }
+
+    #[test]
+    fn checkpoint_uris_and_their_own_options() {
+        let mut w = Workload::default();
+        let cwd = std::path::Path::new("/work");
+        assert_eq!(checkpoint_uri(&w, cwd), "file:///work/checkpoints");
+        w.storage.storage_type = StorageType::S3;
+        w.storage.storage_root = "bucket".into();
+        w.storage.storage_options.endpoint_url = Some("http://data:1".into());
+        w.checkpoint.checkpoint_folder = "ckpt/llama/".into();
+        assert_eq!(checkpoint_uri(&w, cwd), "s3://bucket/ckpt/llama");
+        assert_eq!(
+            checkpoint_store_options(&w).endpoint.as_deref(),
+            Some("http://data:1")
+        );
+        w.checkpoint.checkpoint_folder = "az://other/ckpt".into();
+        w.checkpoint.storage_options = Some(StorageOptions {
+            endpoint_url: Some("http://ckpt:2".into()),
+            ..StorageOptions::default()
+        });
+        assert_eq!(checkpoint_uri(&w, cwd), "az://other/ckpt");
+        assert_eq!(
+            checkpoint_store_options(&w).endpoint.as_deref(),
+            Some("http://ckpt:2")
+        );
+        assert_eq!(
+            data_uri(&w, cwd),
+            "s3://bucket/data",
+            "the dataset keeps its own root"
+        );
     }
 }

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::summary::{Overall, RunSummary};
+use crate::checkpoint::summary::per_epoch_entry;
 use crate::config::schema::Workload;
 use crate::host::proc_dict;
 use crate::train::report::{HostInfo, PhaseReport, RankReport};
@@ -117,8 +118,9 @@ fn span(p: &PhaseReport) -> Value {
 }
 
 /// `{rank}_per_epoch_stats.json`: per epoch its start, end, duration (DLIO writes it as a
-/// string with two decimals) and its blocks and evaluation.
-pub fn per_epoch_stats(r: &RankReport) -> Value {
+/// string with two decimals), its blocks, checkpoints (`save_ckpt{block}`, throughput over
+/// the `checkpoint_size_gb` GiB) and evaluation.
+pub fn per_epoch_stats(r: &RankReport, checkpoint_size_gb: f64) -> Value {
     let mut out = Map::new();
     for e in &r.epochs {
         let train_s: f64 = e.blocks.iter().map(|b| b.wall_s).sum();
@@ -128,6 +130,12 @@ pub fn per_epoch_stats(r: &RankReport) -> Value {
         m.insert("duration".into(), json!(format!("{train_s:.2}")));
         for (i, b) in e.blocks.iter().enumerate() {
             m.insert(format!("block{}", i + 1), span(b));
+        }
+        for t in &e.checkpoints {
+            m.insert(
+                format!("save_ckpt{}", t.index),
+                per_epoch_entry(t, checkpoint_size_gb),
+            );
         }
         if let Some(v) = &e.eval {
             m.insert("eval".into(), span(v));

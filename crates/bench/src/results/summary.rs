@@ -96,6 +96,21 @@ pub struct RunSummary {
     /// CPU seconds of all ranks together, and per GB read.
     pub cpu_s: f64,
     pub cpu_s_per_gb: f64,
+    /// Checkpoints saved during training (`workflow.checkpoint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<TrainingCheckpoints>,
+}
+
+/// The checkpoints saved during training, over all ranks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingCheckpoints {
+    pub uri: String,
+    /// DLIO's `checkpoint_size_GB` (GiB, all ranks).
+    pub size_gb: f64,
+    /// Bytes all ranks write per checkpoint.
+    pub bytes_per_checkpoint: u64,
+    pub fsync: bool,
+    pub save: Option<crate::checkpoint::summary::PhaseSummary>,
 }
 
 fn min_or_zero(v: impl Iterator<Item = f64>) -> f64 {
@@ -248,6 +263,7 @@ pub fn summarize(reports: &[RankReport], record_length: f64, au_threshold: f64) 
         } else {
             0.0
         },
+        checkpoint: None,
     }
 }
 
@@ -297,9 +313,11 @@ mod tests {
                     duration_s: 2.0,
                     blocks: vec![phase_report(a, 20.0, 1_000_000_000)],
                     eval: None,
+                    checkpoints: Vec::new(),
                 })
                 .collect(),
             cpu_s: 1.0,
+            endpoints: Vec::new(),
         }
     }
 

@@ -13,11 +13,15 @@ use mlstor_datagen::{DataGen, Params};
 use mlstor_store::Store;
 use tokio::runtime::Handle;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::checkpoint::workflow::TimedCheckpoint;
+use crate::checkpoint::{CheckpointError, Checkpointer, Control};
 use crate::compute::TimeModel;
 use crate::config::schema::{ReadType, Workload};
 use crate::loader::dataset::SplitFiles;
-use crate::loader::read::{Residency, SampleReader};
-use crate::loader::{Loader, LoaderError, LoaderSettings};
+use crate::loader::read::{ReadStats, Residency, SampleReader};
+use crate::loader::{EpochLoader, Loader, LoaderError, LoaderSettings};
 use crate::metrics::au::{StepTimes, block_metrics, eval_metrics};
 use crate::metrics::latency::Latency;
 use crate::plan::files::Split;
@@ -39,6 +43,10 @@ pub enum TrainError {
     Plan(String),
     #[error("the loader delivered {got} of the {want} batches of epoch {epoch}")]
     ShortEpoch { epoch: u64, got: u64, want: u64 },
+    #[error("checkpointing during training")]
+    Checkpoint(#[from] CheckpointError),
+    #[error("interrupted")]
+    Cancelled,
 }
 
 /// Which loop a progress event is about.
@@ -78,6 +86,11 @@ pub struct TrainSetup<'a> {
     /// The seed of `random` shuffles, the same on every rank.
     pub random_seed: u64,
     pub on_progress: &'a (dyn Fn(Progress) + Sync),
+    /// With `workflow.checkpoint`: this rank's checkpointer (on the checkpoint storage) and
+    /// the control of its saves.
+    pub checkpoint: Option<(&'a Checkpointer, &'a Control)>,
+    /// Stops training at the next step (Ctrl-C).
+    pub cancel: CancellationToken,
 }
 
 /// Steps of each epoch: DLIO's steps per epoch, with `total_training_steps` capping the run
@@ -123,6 +136,25 @@ pub fn epoch_steps(w: &Workload, ranks: u64, dlio_compat: bool) -> Result<Vec<u6
         .map(|e| cap.saturating_sub(e * per_epoch).min(per_epoch))
         .filter(|&s| s > 0)
         .collect())
+}
+
+/// How many checkpoints a training run saves: every `steps_between_checkpoints` steps of
+/// each epoch, or after the epochs `checkpoint_after_epoch`, `+ epochs_between_checkpoints`...
+pub fn checkpoints_due(w: &Workload, steps: &[u64]) -> u64 {
+    let c = &w.checkpoint;
+    if c.steps_between_checkpoints > 0 {
+        let every = c.steps_between_checkpoints as u64;
+        return steps.iter().map(|n| n / every).sum();
+    }
+    if c.steps_between_checkpoints == 0 {
+        return 0;
+    }
+    let epochs = steps.len() as u64;
+    let first = c.checkpoint_after_epoch.max(1);
+    if first > epochs {
+        return 0;
+    }
+    1 + (epochs - first) / c.epochs_between_checkpoints.max(1)
 }
 
 /// DLIO's local-time timestamp (`%Y-%m-%dT%H:%M:%S.%f`).
@@ -250,6 +282,13 @@ pub fn train(s: &TrainSetup) -> Result<RankReport, TrainError> {
     let train_spec = order_spec(s, Split::Train, sampler);
     let eval_spec = order_spec(s, Split::Valid, sampler);
     let mut next_eval = w.evaluation.eval_after_epoch;
+    let c = &w.checkpoint;
+    // DLIO: with steps_between_checkpoints >= 0 a checkpoint ends a block every that many
+    // steps of each epoch (0: never); otherwise one after the epochs checkpoint_after_epoch,
+    // then every epochs_between_checkpoints.
+    let step_checkpoints = s.checkpoint.is_some() && c.steps_between_checkpoints >= 0;
+    let epoch_checkpoints = s.checkpoint.is_some() && c.steps_between_checkpoints < 0;
+    let mut next_checkpoint_epoch = c.checkpoint_after_epoch;
     let mut epochs = Vec::with_capacity(steps.len());
     let epoch_count = steps.len() as u64;
     for (i, &n) in steps.iter().enumerate() {
@@ -264,20 +303,36 @@ pub fn train(s: &TrainSetup) -> Result<RankReport, TrainError> {
             phase: Phase::Train,
             steps: n,
         });
-        let block = run_phase(
-            s,
-            &mut train_loader,
-            batches,
-            PhaseShape {
+        let mut loader = train_loader.epoch(batches);
+        let mut blocks = Vec::new();
+        let mut checkpoints = Vec::new();
+        let mut done = 0;
+        let mut next_checkpoint_step = c.steps_between_checkpoints.max(0) as u64;
+        while done < n {
+            let at_checkpoint = step_checkpoints && next_checkpoint_step > done && next_checkpoint_step <= n;
+            let end = if at_checkpoint { next_checkpoint_step } else { n };
+            let shape = PhaseShape {
                 epoch,
-                steps: n,
+                first_step: done,
+                steps: end - done,
                 planned: planned as usize,
                 batch: w.reader.batch_size,
                 eval: false,
-            },
-            &mut compute,
-        )?;
+            };
+            blocks.push(run_steps(s, &mut loader, shape, &mut compute)?);
+            done = end;
+            if at_checkpoint {
+                checkpoints.push(save_checkpoint(s, epoch, done, blocks.len() as u64)?);
+                next_checkpoint_step += c.steps_between_checkpoints as u64;
+            }
+        }
+        loader.finish();
+        (s.on_progress)(Progress::End);
         s.ranks.barrier()?;
+        if epoch_checkpoints && epoch == next_checkpoint_epoch {
+            checkpoints.push(save_checkpoint(s, epoch, n, blocks.len() as u64)?);
+            next_checkpoint_epoch += c.epochs_between_checkpoints.max(1);
+        }
         let eval = match eval_loader.as_mut() {
             Some(l) if epoch >= next_eval => {
                 next_eval += w.evaluation.epochs_between_evals.max(1);
@@ -287,15 +342,18 @@ pub fn train(s: &TrainSetup) -> Result<RankReport, TrainError> {
                     phase: Phase::Eval,
                     steps: eval_steps,
                 });
-                let batches = eval_spec.epoch_batches(epoch, eval_steps)?;
+                let mut loader = l.epoch(eval_spec.epoch_batches(epoch, eval_steps)?);
                 let shape = PhaseShape {
                     epoch,
+                    first_step: 0,
                     steps: eval_steps,
                     planned: eval_steps as usize,
                     batch: w.reader.batch_size_eval,
                     eval: true,
                 };
-                let r = run_phase(s, l, batches, shape, &mut eval_time)?;
+                let r = run_steps(s, &mut loader, shape, &mut eval_time)?;
+                loader.finish();
+                (s.on_progress)(Progress::End);
                 s.ranks.barrier()?;
                 Some(r)
             }
@@ -306,8 +364,9 @@ pub fn train(s: &TrainSetup) -> Result<RankReport, TrainError> {
             start,
             end: timestamp(),
             duration_s: t0.elapsed().as_secs_f64(),
-            blocks: vec![block],
+            blocks,
             eval,
+            checkpoints,
         });
     }
     Ok(RankReport {
@@ -315,11 +374,24 @@ pub fn train(s: &TrainSetup) -> Result<RankReport, TrainError> {
         host: crate::host::HostInfo::current(),
         epochs,
         cpu_s: crate::host::cpu_seconds(),
+        endpoints: s
+            .store
+            .endpoint_stats()
+            .into_iter()
+            .map(|e| report::EndpointReport {
+                endpoint: e.endpoint,
+                requests: e.requests,
+                bytes: e.bytes,
+                errors: e.errors,
+            })
+            .collect(),
     })
 }
 
 struct PhaseShape {
     epoch: u64,
+    /// Steps of the epoch done before this block.
+    first_step: u64,
     steps: u64,
     /// DLIO's step count for the epoch, which places the excluded tail.
     planned: usize,
@@ -327,30 +399,51 @@ struct PhaseShape {
     eval: bool,
 }
 
-fn run_phase(
+/// Saves this rank's checkpoint of (`epoch`, `step`), timed as DLIO times it (`index`: the
+/// block it ends, DLIO's `save_ckpt{index}`). The loader keeps prefetching meanwhile.
+fn save_checkpoint(s: &TrainSetup, epoch: u64, step: u64, index: u64) -> Result<TimedCheckpoint, TrainError> {
+    let Some((ckpt, ctl)) = s.checkpoint else {
+        return Err(TrainError::Plan("no checkpoint storage was set up".into()));
+    };
+    let start = timestamp();
+    let t0 = Instant::now();
+    let report = s.handle.block_on(ckpt.save(epoch, step, ctl))?;
+    Ok(TimedCheckpoint {
+        index,
+        start,
+        end: timestamp(),
+        duration_s: t0.elapsed().as_secs_f64(),
+        report,
+    })
+}
+
+/// Runs one block of steps (a training block, or an evaluation) from the epoch's loader.
+fn run_steps(
     s: &TrainSetup,
-    loader: &mut Loader,
-    batches: Vec<Vec<crate::plan::order::SampleRef>>,
+    epoch: &mut EpochLoader,
     shape: PhaseShape,
     compute: &mut TimeModel,
 ) -> Result<PhaseReport, TrainError> {
     let w = s.workload;
     let start = timestamp();
     let t_start = Instant::now();
-    let mut epoch = loader.epoch(batches);
     let mut arrays = StepArrays::default();
     let mut wait = Latency::new();
+    let mut reads = ReadStats::default();
     let (mut samples, mut sample_bytes) = (0u64, 0u64);
     let mut compute_sum = 0.0;
     for done in 1..=shape.steps {
+        if s.cancel.is_cancelled() {
+            return Err(TrainError::Cancelled);
+        }
         let t0 = Instant::now();
         let batch = match epoch.next_batch() {
             Some(b) => b?,
             None => {
                 return Err(TrainError::ShortEpoch {
                     epoch: shape.epoch,
-                    got: done - 1,
-                    want: shape.steps,
+                    got: shape.first_step + done - 1,
+                    want: shape.first_step + shape.steps,
                 });
             }
         };
@@ -365,17 +458,17 @@ fn run_phase(
         wait.record(t1 - t0);
         samples += batch.samples;
         sample_bytes += batch.bytes;
+        reads.merge(&batch.reads);
         s.ranks.barrier()?;
         let elapsed = t_start.elapsed().as_secs_f64().max(1e-9);
         (s.on_progress)(Progress::Step {
-            done,
+            done: shape.first_step + done,
             samples_per_s: (done * shape.batch) as f64 / elapsed,
             au_percent: 100.0 * compute_sum / elapsed,
         });
     }
     let wall = t_start.elapsed().as_secs_f64();
-    let stats = epoch.finish();
-    (s.on_progress)(Progress::End);
+    let stats = reads;
     let times: Vec<StepTimes> = arrays
         .proc
         .iter()
@@ -424,6 +517,24 @@ mod tests {
         w.train.epochs = epochs;
         w.train.total_training_steps = cap;
         w
+    }
+
+    #[test]
+    fn checkpoints_due_follow_dlio_schedule() {
+        let mut w = workload(8, 5, -1);
+        w.checkpoint.checkpoint_after_epoch = 5;
+        w.checkpoint.epochs_between_checkpoints = 2;
+        assert_eq!(checkpoints_due(&w, &[4; 5]), 1, "unet3d: after epoch 5 only");
+        w.checkpoint.checkpoint_after_epoch = 1;
+        assert_eq!(checkpoints_due(&w, &[4; 5]), 3, "epochs 1, 3, 5");
+        w.checkpoint.steps_between_checkpoints = 3;
+        assert_eq!(
+            checkpoints_due(&w, &[7, 7, 2]),
+            4,
+            "steps 3 and 6 of the long epochs"
+        );
+        w.checkpoint.steps_between_checkpoints = 0;
+        assert_eq!(checkpoints_due(&w, &[7]), 0, "0 never saves, as in DLIO");
     }
 
     #[test]

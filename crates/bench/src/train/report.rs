@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::workflow::TimedCheckpoint;
 use crate::metrics::au::BlockMetrics;
 use crate::metrics::latency::Latency;
 
@@ -81,6 +82,9 @@ pub struct EpochReport {
     /// Training blocks (one per checkpoint interval; one without checkpoints).
     pub blocks: Vec<PhaseReport>,
     pub eval: Option<PhaseReport>,
+    /// Checkpoints saved during the epoch (DLIO's `save_ckpt{block}`).
+    #[serde(default)]
+    pub checkpoints: Vec<TimedCheckpoint>,
 }
 
 impl EpochReport {
@@ -128,6 +132,18 @@ pub struct RankReport {
     pub epochs: Vec<EpochReport>,
     /// CPU seconds this process used (user + system), for CPU per GB.
     pub cpu_s: f64,
+    /// Requests and bytes per endpoint of a multi-endpoint store (empty otherwise).
+    #[serde(default)]
+    pub endpoints: Vec<EndpointReport>,
+}
+
+/// One endpoint's share of a rank's requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointReport {
+    pub endpoint: String,
+    pub requests: u64,
+    pub bytes: u64,
+    pub errors: u64,
 }
 
 impl RankReport {

@@ -106,6 +106,7 @@ async fn copy_object(
             WriterOptions {
                 part_size: part,
                 concurrency: 0,
+                ..WriterOptions::default()
             },
         )
         .await

@@ -156,6 +156,7 @@ async fn write_out(
             WriterOptions {
                 part_size: chunk,
                 concurrency: 0,
+                ..WriterOptions::default()
             },
         )
         .await?;

@@ -1,12 +1,11 @@
 //! `mlstor run WORKLOAD`: executes the workload's `workflow` (generate the dataset, train
 //! and evaluate with DLIO's loader and AU emulation) on every rank, writes the results
 //! folder and prints the report. `--num-accelerators N` starts N ranks on this host through
-//! `mpirun`; under a launcher each process is one rank.
+//! `mpirun`; under a launcher each process is one rank. Checkpoint-only workflows go to
+//! [`super::checkpoint`].
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -15,6 +14,8 @@ use mlstor_bench::plan::locations;
 use mlstor_bench::ranks::{Ranks, launcher_env};
 use mlstor_bench::run::{Callbacks, RunOptions, execute};
 use mlstor_bench::train::{Phase, Progress};
+use mlstor_store::StoreOptions;
+use tokio_util::sync::CancellationToken;
 
 use crate::size::human;
 use crate::{GlobalArgs, progress};
@@ -42,10 +43,40 @@ pub struct RunArgs {
     /// Files each rank writes at once when generating the dataset.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
+    #[command(flatten)]
+    pub checkpoint: super::checkpoint::CheckpointArgs,
+}
+
+impl RunArgs {
+    /// The run's options from these arguments, with the dataset's URI and store options.
+    pub(super) fn run_options(&self, data_uri: String, store: StoreOptions, cwd: PathBuf) -> RunOptions {
+        RunOptions {
+            workload_name: self.workload.workload.clone(),
+            overrides: self
+                .workload
+                .set
+                .iter()
+                .chain(&self.workload.overrides)
+                .cloned()
+                .collect(),
+            results_dir: self.results_dir.clone(),
+            dlio_compat: self.dlio_compat,
+            verify: self.verify,
+            data_uri,
+            store,
+            generate_concurrency: self.concurrency,
+            cwd,
+            checkpoint: None,
+            cancel: CancellationToken::new(),
+        }
+    }
 }
 
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
     let w = a.workload.load()?;
+    if w.workflow.checkpoint && !w.workflow.train && !w.workflow.evaluation {
+        return super::checkpoint::run(g, a, w).await; // checkpoint-only (llama3_*)
+    }
     mlstor_bench::run::check_supported(&w)?;
     if let Some(n) = a.num_accelerators {
         match launcher_env(&|k| std::env::var(k).ok()) {
@@ -62,27 +93,17 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
         uri = uri.replacen("file://", "direct://", 1); // DLIO's O_DIRECT readers
     }
     let mut store = locations::store_options(&w.storage.storage_options);
-    if !g.endpoints.is_empty() {
-        store.endpoints = g.endpoints.clone();
-        store.load_balance = g.load_balance;
+    super::checkpoint::apply_globals(g, &mut store);
+    let mut opts = a.run_options(uri, store, cwd);
+    if w.workflow.checkpoint {
+        opts.checkpoint = Some(super::checkpoint::setup(g, a, &w, &opts.cwd));
     }
-    let opts = RunOptions {
-        workload_name: a.workload.workload.clone(),
-        overrides: a
-            .workload
-            .set
-            .iter()
-            .chain(&a.workload.overrides)
-            .cloned()
-            .collect(),
-        results_dir: a.results_dir.clone(),
-        dlio_compat: a.dlio_compat,
-        verify: a.verify,
-        data_uri: uri,
-        store,
-        generate_concurrency: a.concurrency,
-        cwd,
-    };
+    let on_signal = opts.cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
     let (quiet, json, pin) = (a.quiet, g.json, g.pin_rank);
     let name = a.workload.workload.clone();
     let handle = tokio::runtime::Handle::current();
@@ -123,22 +144,9 @@ fn run_rank(
     json: bool,
     name: &str,
 ) -> Result<()> {
-    let files_bar = std::sync::Mutex::new(ProgressBar::hidden());
-    let written = AtomicU64::new(0);
-    let started = Instant::now();
-    let generate_start = |n: u64| {
-        if let Ok(mut b) = files_bar.lock() {
-            *b = progress::files_bar(n, hide);
-        }
-    };
-    let file_written = |n: u64| {
-        let total = written.fetch_add(n, Ordering::Relaxed) + n;
-        let secs = started.elapsed().as_secs_f64().max(1e-9);
-        if let Ok(b) = files_bar.lock() {
-            b.set_message(format!("{}, {:.2} GB/s", human(total), total as f64 / 1e9 / secs));
-            b.inc(1);
-        }
-    };
+    let generation = progress::GenerationBar::new(hide);
+    let generate_start = |n: u64| generation.start(n);
+    let file_written = |n: u64| generation.file_written(n);
     let steps_bar = std::sync::Mutex::new(ProgressBar::hidden());
     let train = |p: Progress| {
         let Ok(mut b) = steps_bar.lock() else { return };
@@ -172,9 +180,7 @@ fn run_rank(
         train: &train,
     };
     let out = execute(w, o, ranks, handle, &cb).with_context(|| format!("running {name}"))?;
-    if let Ok(b) = files_bar.lock() {
-        b.finish_and_clear();
-    }
+    generation.finish();
     if !ranks.is_root() {
         return Ok(());
     }
@@ -209,7 +215,7 @@ fn run_rank(
 }
 
 /// Starts `n` ranks of this very command under `mpirun` and waits for them.
-fn launch(n: usize) -> Result<()> {
+pub(super) fn launch(n: usize) -> Result<()> {
     if !cfg!(feature = "mpi") {
         bail!(
             "--num-accelerators {n} needs an mlstor built with the `mpi` feature (ranks must meet at barriers)"

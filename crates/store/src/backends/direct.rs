@@ -2,9 +2,11 @@
 //! `O_DIRECT`, through page-aligned buffers at aligned offsets.
 //!
 //! Writes go to an aligned buffer flushed in aligned blocks; the last block is padded and
-//! the file truncated to its true size before the rename. File systems that refuse
+//! the file truncated to its true size before the rename (with [`WriterOptions::fsync`], the
+//! file is fsynced before the rename and its directory after it). File systems that refuse
 //! `O_DIRECT` (ramfs, tmpfs before Linux 6.6, some FUSE mounts) give a clear [`Error::NotSupported`].
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::ops::Range;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -15,7 +17,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 
-use super::file::TempFile;
+use super::file::{TempFile, sync_parent};
 use super::local::{LocalRoot, blocking, blocking_in_place};
 use crate::buffer::{self, Buffer, Pooled};
 use crate::error::{Error, Result};
@@ -184,9 +186,19 @@ impl Store for DirectStore {
             tmp,
             final_path,
             file: Arc::new(file),
-            buf: Some(Buffer::new(block).map_err(|e| Error::from_io(self.root.uri_of(key), e))?),
+            block,
+            stage: None,
+            spare: Vec::new(),
             filled: 0,
-            flushed: 0,
+            offset: 0,
+            inflight: VecDeque::new(),
+            max_inflight: if opts.concurrency == 0 {
+                2
+            } else {
+                opts.concurrency
+            },
+            failed: false,
+            fsync: opts.fsync,
         }))
     }
 
@@ -203,81 +215,173 @@ impl Store for DirectStore {
     }
 }
 
-/// Fills an aligned block and writes it with O_DIRECT whenever it is full.
+/// Writes with O_DIRECT, up to `max_inflight` blocks at once at increasing offsets.
+///
+/// Page-aligned data (a pooled buffer from [`crate::buffer`], as generators use) is written
+/// straight from the caller's memory; anything else is copied into an aligned staging block
+/// that is written when full. The last block is padded, and the file truncated to its true
+/// size before the rename.
 struct DirectWriter {
     uri: String,
     tmp: TempFile,
     final_path: PathBuf,
     file: Arc<File>,
-    /// `None` only while a block is being written on the blocking pool.
-    buf: Option<Buffer>,
+    /// Staging block size (a multiple of ALIGN).
+    block: usize,
+    /// The staging block being filled, and staging blocks back from finished writes.
+    stage: Option<Buffer>,
+    spare: Vec<Buffer>,
     filled: usize,
-    flushed: u64,
+    /// The file offset of the next write (always a multiple of ALIGN).
+    offset: u64,
+    inflight: VecDeque<tokio::task::JoinHandle<Result<Option<Buffer>>>>,
+    max_inflight: usize,
+    /// A write failed: the writer is unusable.
+    failed: bool,
+    fsync: bool,
+}
+
+/// What one O_DIRECT write takes its bytes from.
+enum Source {
+    Staged(Buffer, usize),
+    Caller(Bytes),
 }
 
 impl DirectWriter {
-    /// Writes the first `len` bytes of the block (a multiple of ALIGN) at the current offset.
-    async fn flush_block(&mut self, len: usize) -> Result<()> {
-        let buf = self.buf.take().ok_or_else(|| Error::Backend {
+    fn broken(&self) -> Error {
+        Error::Backend {
             uri: self.uri.clone(),
             source: "writer used after a failed write".into(),
-        })?;
-        let (file, offset, uri) = (self.file.clone(), self.flushed, self.uri.clone());
-        let buf = blocking(&self.uri, move || {
-            file.write_all_at(&buf.as_slice()[..len], offset)
+        }
+    }
+
+    /// Waits for the oldest write in flight; its staging block goes back to `spare`.
+    async fn join_one(&mut self) -> Result<()> {
+        let Some(h) = self.inflight.pop_front() else {
+            return Ok(());
+        };
+        let done = h.await.map_err(|e| Error::Backend {
+            uri: self.uri.clone(),
+            source: Box::new(e),
+        });
+        match done {
+            Ok(Ok(buf)) => {
+                self.spare.extend(buf);
+                Ok(())
+            }
+            Ok(Err(e)) | Err(e) => {
+                self.failed = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts writing `src` (a multiple of ALIGN long) at the current offset.
+    async fn submit(&mut self, src: Source) -> Result<()> {
+        while self.inflight.len() >= self.max_inflight.max(1) {
+            self.join_one().await?;
+        }
+        let len = match &src {
+            Source::Staged(_, n) => *n,
+            Source::Caller(b) => b.len(),
+        };
+        let (file, offset, uri) = (self.file.clone(), self.offset, self.uri.clone());
+        self.inflight.push_back(tokio::task::spawn_blocking(move || {
+            let data: &[u8] = match &src {
+                Source::Staged(b, n) => &b.as_slice()[..*n],
+                Source::Caller(b) => b,
+            };
+            file.write_all_at(data, offset)
                 .map_err(|e| Error::from_io(uri, e))?;
-            Ok(buf)
-        })
-        .await?;
-        self.buf = Some(buf);
-        self.flushed += len as u64;
-        self.filled = 0;
+            Ok(match src {
+                Source::Staged(b, _) => Some(b),
+                Source::Caller(_) => None,
+            })
+        }));
+        self.offset += len as u64;
         Ok(())
+    }
+
+    /// A staging block: a spare one, or a new one.
+    fn stage(&mut self) -> Result<&mut Buffer> {
+        let b = match (self.stage.take(), self.spare.pop()) {
+            (Some(b), spare) => {
+                self.spare.extend(spare);
+                b
+            }
+            (None, Some(b)) => b,
+            (None, None) => Buffer::new(self.block).map_err(|e| Error::from_io(self.uri.clone(), e))?,
+        };
+        Ok(self.stage.insert(b))
+    }
+
+    /// Writes the staging block's first `len` bytes (a multiple of ALIGN).
+    async fn flush_stage(&mut self, len: usize) -> Result<()> {
+        let buf = self.stage.take().ok_or_else(|| self.broken())?;
+        self.filled = 0;
+        self.submit(Source::Staged(buf, len)).await
     }
 }
 
 #[async_trait]
 impl ObjectWriter for DirectWriter {
     async fn write(&mut self, data: Bytes) -> Result<()> {
-        let mut src = &data[..];
-        while !src.is_empty() {
-            let Some(buf) = self.buf.as_mut() else {
-                return Err(Error::Backend {
-                    uri: self.uri.clone(),
-                    source: "writer used after a failed write".into(),
-                });
-            };
-            let block = buf.as_mut_slice();
-            let n = src.len().min(block.len() - self.filled);
-            block[self.filled..self.filled + n].copy_from_slice(&src[..n]);
+        if self.failed {
+            return Err(self.broken());
+        }
+        let mut pos = 0;
+        while pos < data.len() {
+            let rest = data.len() - pos;
+            let aligned = (data[pos..].as_ptr() as usize).is_multiple_of(ALIGN);
+            if self.filled == 0 && aligned && rest >= ALIGN {
+                // Zero copy: straight from the caller's (page-aligned) memory.
+                let n = rest - rest % ALIGN;
+                self.submit(Source::Caller(data.slice(pos..pos + n))).await?;
+                pos += n;
+                continue;
+            }
+            let filled = self.filled;
+            let block = self.stage()?.as_mut_slice();
+            let n = rest.min(block.len() - filled);
+            block[filled..filled + n].copy_from_slice(&data[pos..pos + n]);
+            let full = filled + n == block.len();
+            let len = block.len();
             self.filled += n;
-            src = &src[n..];
-            if self.filled == block.len() {
-                let len = block.len();
-                self.flush_block(len).await?;
+            pos += n;
+            if full {
+                self.flush_stage(len).await?;
             }
         }
         Ok(())
     }
 
     async fn finish(mut self: Box<Self>) -> Result<PutResult> {
-        let size = self.flushed + self.filled as u64;
+        if self.failed {
+            return Err(self.broken());
+        }
+        let size = self.offset + self.filled as u64;
         if self.filled > 0 {
-            let padded = round_up(self.filled, ALIGN);
-            if let Some(buf) = self.buf.as_mut() {
-                buf.as_mut_slice()[self.filled..padded].fill(0);
-            }
-            self.flush_block(padded).await?;
+            let (filled, padded) = (self.filled, round_up(self.filled, ALIGN));
+            self.stage()?.as_mut_slice()[filled..padded].fill(0);
+            self.flush_stage(padded).await?;
+        }
+        while !self.inflight.is_empty() {
+            self.join_one().await?;
         }
         let me = *self;
         let uri = me.uri.clone();
         blocking(&uri.clone(), move || {
             me.file.set_len(size).map_err(|e| Error::from_io(&uri, e))?;
-            me.file.sync_all().map_err(|e| Error::from_io(&uri, e))?;
+            if me.fsync {
+                me.file.sync_all().map_err(|e| Error::from_io(&uri, e))?;
+            }
             drop(me.file);
             me.tmp
                 .persist(&me.final_path)
                 .map_err(|e| Error::from_io(&uri, e))?;
+            if me.fsync {
+                sync_parent(&me.final_path).map_err(|e| Error::from_io(&uri, e))?;
+            }
             Ok(PutResult { etag: None, size })
         })
         .await

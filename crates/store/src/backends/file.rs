@@ -2,8 +2,12 @@
 //!
 //! Reads use positioned reads (`pread`) straight into the returned buffer (from the reuse
 //! pool of [`crate::buffer`]) or the caller's buffer; writes go to a temporary file in the same directory that is renamed over the
-//! final name on success, so a partial object is never visible.
+//! final name on success, so a partial object is never visible. With [`WriterOptions::fsync`]
+//! the file is fsynced before the rename and its directory after it; with `fsync` or
+//! [`WriterOptions::drop_cache`] write-back starts with every write, and with `drop_cache` the
+//! pages written back leave the page cache (drop-behind).
 
+use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
@@ -115,7 +119,7 @@ impl Store for FileStore {
         .await
     }
 
-    async fn writer(&self, key: &str, _opts: WriterOptions) -> Result<Box<dyn ObjectWriter>> {
+    async fn writer(&self, key: &str, opts: WriterOptions) -> Result<Box<dyn ObjectWriter>> {
         let path = self.root.path_of(key)?;
         let uri = self.root.uri_of(key);
         let (root, k, final_path) = (self.root.clone(), key.to_string(), path.clone());
@@ -131,6 +135,9 @@ impl Store for FileStore {
             uri,
             file: Arc::new(file),
             written: 0,
+            fsync: opts.fsync,
+            drop_cache: opts.drop_cache,
+            flushing: VecDeque::new(),
         }))
     }
 
@@ -144,6 +151,14 @@ impl Store for FileStore {
 
     async fn delete(&self, key: &str) -> Result<()> {
         self.root.delete_async(key).await
+    }
+}
+
+/// Fsyncs the directory holding `path`, so a rename into it is durable.
+pub(crate) fn sync_parent(path: &std::path::Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) => File::open(dir)?.sync_all(),
+        None => Ok(()),
     }
 }
 
@@ -188,6 +203,58 @@ struct FileWriter {
     final_path: PathBuf,
     file: Arc<File>,
     written: u64,
+    fsync: bool,
+    drop_cache: bool,
+    /// With `fsync` or `drop_cache`: the ranges whose write-back was started and not yet
+    /// waited for.
+    flushing: VecDeque<(u64, u64)>,
+}
+
+/// With `fsync` or `drop_cache`, write-back of each write starts at once and at most this
+/// many writes' worth is in flight: the device is kept busy while the file is written
+/// (instead of all of it at the final fsync), and dirty memory stays bounded.
+const WRITEBACK_WINDOW: usize = 4;
+
+/// Drops `range` of `file` (written back: clean) from the page cache.
+fn drop_cached(file: &File, offset: u64, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let (off, n) = (
+            i64::try_from(offset).unwrap_or(i64::MAX),
+            i64::try_from(len).unwrap_or(i64::MAX),
+        );
+        // SAFETY: a plain syscall on a file descriptor this writer owns; no memory is passed.
+        // Advice only: a failure changes nothing but what stays cached.
+        let _ = unsafe { libc::posix_fadvise(file.as_raw_fd(), off, n, libc::POSIX_FADV_DONTNEED) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, offset, len);
+}
+
+/// Starts write-back of `range` of `file` (`SYNC_FILE_RANGE_WRITE`), or with `wait` waits for
+/// the write-back of it to complete; a hint on systems without `sync_file_range`.
+fn writeback(file: &File, offset: u64, len: u64, wait: bool) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let flags = if wait {
+            libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER
+        } else {
+            libc::SYNC_FILE_RANGE_WRITE
+        };
+        let (off, n) = (
+            i64::try_from(offset).unwrap_or(i64::MAX),
+            i64::try_from(len).unwrap_or(i64::MAX),
+        );
+        // SAFETY: a plain syscall on a file descriptor this writer owns; no memory is passed.
+        if unsafe { libc::sync_file_range(file.as_raw_fd(), off, n, flags) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, offset, len, wait);
+    Ok(())
 }
 
 #[async_trait]
@@ -197,11 +264,29 @@ impl ObjectWriter for FileWriter {
         let offset = self.written;
         let len = data.len() as u64;
         let uri = self.uri.clone();
+        let stream = self.fsync || self.drop_cache;
+        let oldest = (stream && self.flushing.len() >= WRITEBACK_WINDOW)
+            .then(|| self.flushing.pop_front())
+            .flatten();
+        let drop_cache = self.drop_cache;
         blocking(&self.uri, move || {
             file.write_all_at(&data, offset)
-                .map_err(|e| Error::from_io(uri, e))
+                .map_err(|e| Error::from_io(&uri, e))?;
+            if stream {
+                writeback(&file, offset, len, false).map_err(|e| Error::from_io(&uri, e))?;
+                if let Some((off, n)) = oldest {
+                    writeback(&file, off, n, true).map_err(|e| Error::from_io(&uri, e))?;
+                    if drop_cache {
+                        drop_cached(&file, off, n);
+                    }
+                }
+            }
+            Ok(())
         })
         .await?;
+        if stream {
+            self.flushing.push_back((offset, len));
+        }
         self.written += len;
         Ok(())
     }
@@ -211,10 +296,21 @@ impl ObjectWriter for FileWriter {
         let uri = me.uri.clone();
         blocking(&uri.clone(), move || {
             let size = me.written;
+            if me.fsync {
+                me.file.sync_all().map_err(|e| Error::from_io(&uri, e))?;
+            } else if me.drop_cache {
+                writeback(&me.file, 0, size, true).map_err(|e| Error::from_io(&uri, e))?;
+            }
+            if me.drop_cache {
+                drop_cached(&me.file, 0, size);
+            }
             drop(me.file);
             me.tmp
                 .persist(&me.final_path)
                 .map_err(|e| Error::from_io(&uri, e))?;
+            if me.fsync {
+                sync_parent(&me.final_path).map_err(|e| Error::from_io(&uri, e))?;
+            }
             Ok(PutResult { etag: None, size })
         })
         .await
