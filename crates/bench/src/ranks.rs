@@ -44,6 +44,8 @@ pub enum RanksError {
     },
     #[error("the MPI thread has stopped")]
     CommGone,
+    #[error("a rank's report could not be read: {0}")]
+    Report(String),
 }
 
 /// Where the rank came from, for reports.
@@ -162,6 +164,21 @@ impl Ranks {
             return c.gather(bytes);
         }
         Ok(Some(vec![bytes]))
+    }
+
+    /// Every rank's `value` (sent as JSON), in rank order, on rank 0 (`None` on the others).
+    pub fn gather_json<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        value: &T,
+    ) -> Result<Option<Vec<T>>, RanksError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| RanksError::Report(e.to_string()))?;
+        let Some(all) = self.gather(bytes)? else {
+            return Ok(None);
+        };
+        all.iter()
+            .map(|b| serde_json::from_slice(b).map_err(|e| RanksError::Report(e.to_string())))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     /// Rank 0's `bytes` on every rank (the others' arguments are ignored).

@@ -21,7 +21,6 @@ use crate::generate::{self, GenerateError, GenerateReport};
 use crate::ranks::{RankSource, Ranks, RanksError};
 use crate::results::summary::{RunSummary, TrainingCheckpoints, summarize};
 use crate::results::{ResultsError, dlio, results_dir, write_file, write_json};
-use crate::train::report::RankReport;
 use crate::train::{Progress, TrainError, TrainSetup, timestamp, train};
 
 /// Errors of a run.
@@ -40,8 +39,6 @@ pub enum RunError {
     Ranks(#[from] RanksError),
     #[error(transparent)]
     Results(#[from] ResultsError),
-    #[error("a rank's report could not be read: {0}")]
-    Report(String),
     #[error("checkpointing")]
     Checkpoint(#[from] CheckpointError),
 }
@@ -212,14 +209,9 @@ pub fn execute(
         &format!("{r}_output.json"),
         &dlio::output(w, &report, ranks.size()),
     )?;
-    let compact = serde_json::to_vec(&report.compact()).map_err(|e| RunError::Report(e.to_string()))?;
-    let Some(all) = ranks.gather(compact)? else {
+    let Some(reports) = ranks.gather_json(&report.compact())? else {
         return Ok(outcome);
     };
-    let reports: Vec<RankReport> = all
-        .iter()
-        .map(|b| serde_json::from_slice(b).map_err(|e| RunError::Report(e.to_string())))
-        .collect::<Result<_, _>>()?;
     let mut summary = summarize(&reports, w.dataset.record_length_bytes, w.metric.au);
     let mut extra = serde_json::Map::new();
     if let Some(c) = &checkpointer {
@@ -253,23 +245,21 @@ pub fn execute(
         &dlio::summary(w, &summary, &reports, &start, &end, extra),
     )?;
     let yaml = write_dlio_config(&dir, w, &o.overrides)?;
-    let results = json!({
-        "mlstor_version": env!("CARGO_PKG_VERSION"),
-        "workload": o.workload_name,
-        "overrides": o.overrides,
-        "dlio_compat": o.dlio_compat,
-        "verify": o.verify,
-        "ranks": ranks.size(),
-        "rank_source": match ranks.source() { RankSource::Single => "single", RankSource::Mpi => "mpi" },
-        "start": start,
-        "end": end,
-        "data_uri": o.data_uri,
-        "results_dir": dir.display().to_string(),
-        "generate": outcome.generated.as_ref().map(|g| json!({"files": g.files, "bytes": g.bytes, "seconds": g.seconds})),
-        "summary": summary,
-        "per_rank": reports,
-        "config": serde_yaml_ng::from_str::<serde_json::Value>(&yaml).unwrap_or_default(),
-    });
+    let mut results = results_header(o, ranks, &start, &end, &dir);
+    results.extend(
+        json!({
+            "dlio_compat": o.dlio_compat,
+            "verify": o.verify,
+            "generate": outcome.generated.as_ref().map(|g| json!({"files": g.files, "bytes": g.bytes, "seconds": g.seconds})),
+            "summary": summary,
+            "per_rank": reports,
+            "config": serde_yaml_ng::from_str::<serde_json::Value>(&yaml).unwrap_or_default(),
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
+    );
+    let results = serde_json::Value::Object(results);
     write_json(&dir, "results.json", &results)?;
     let host = &reports[0].host;
     let ranks_here = reports
@@ -318,6 +308,35 @@ pub fn write_dlio_config(
     let overrides_yaml = serde_yaml_ng::to_string(&overrides).unwrap_or_default();
     write_file(dir, "dlio_config/overrides.yaml", overrides_yaml.as_bytes())?;
     Ok(yaml)
+}
+
+/// The fields every `results.json` starts with: the mlstor version, the workload and its
+/// overrides, ranks, times, the dataset URI and the results folder.
+pub fn results_header(
+    o: &RunOptions,
+    ranks: &Ranks,
+    start: &str,
+    end: &str,
+    dir: &std::path::Path,
+) -> serde_json::Map<String, serde_json::Value> {
+    let source = match ranks.source() {
+        RankSource::Single => "single",
+        RankSource::Mpi => "mpi",
+    };
+    json!({
+        "mlstor_version": env!("CARGO_PKG_VERSION"),
+        "workload": o.workload_name,
+        "overrides": o.overrides,
+        "ranks": ranks.size(),
+        "rank_source": source,
+        "start": start,
+        "end": end,
+        "data_uri": o.data_uri,
+        "results_dir": dir.display().to_string(),
+    })
+    .as_object()
+    .cloned()
+    .unwrap_or_default()
 }
 
 /// An override as Hydra records it (`++workload.key=value`).

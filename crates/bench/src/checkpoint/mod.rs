@@ -84,9 +84,6 @@ pub enum CheckpointError {
     Generate(#[from] crate::generate::GenerateError),
     #[error(transparent)]
     Results(#[from] crate::results::ResultsError),
-    /// A rank's report could not be encoded or read.
-    #[error("a rank's checkpoint report could not be read: {0}")]
-    Report(String),
 }
 
 impl CheckpointError {

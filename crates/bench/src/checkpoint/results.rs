@@ -23,10 +23,10 @@ use super::summary::{CheckpointSummary, per_epoch_stats, summarize};
 use super::workflow::{self, CheckpointRun, OnCheckpoint};
 use crate::config::Workload;
 use crate::generate::GenerateReport;
-use crate::ranks::{RankSource, Ranks};
+use crate::ranks::Ranks;
 use crate::results::summary::RunSummary;
 use crate::results::{ResultsError, dlio, results_dir, write_json};
-use crate::run::{Callbacks, RunOptions, generate_share, write_dlio_config};
+use crate::run::{Callbacks, RunOptions, generate_share, results_header, write_dlio_config};
 use crate::train::report::RankReport;
 use crate::train::timestamp;
 
@@ -108,15 +108,10 @@ pub async fn execute(
         &format!("{r}_output.json"),
         &dlio::output(w, &rank_report(&run), ranks.size()),
     )?;
-    let bytes = serde_json::to_vec(&run).map_err(|e| CheckpointError::Report(e.to_string()))?;
     let gathering = ranks.clone();
-    let Some(all) = tokio::task::spawn_blocking(move || gathering.gather(bytes)).await?? else {
+    let Some(runs) = tokio::task::spawn_blocking(move || gathering.gather_json(&run)).await?? else {
         return Ok(outcome);
     };
-    let runs: Vec<CheckpointRun> = all
-        .iter()
-        .map(|b| serde_json::from_slice(b).map_err(|e| CheckpointError::Report(e.to_string())))
-        .collect::<Result<_, _>>()?;
     let summary = summarize(&runs);
     let reports: Vec<RankReport> = runs.iter().map(rank_report).collect();
     let run_summary = run_summary(w, &runs, &reports);
@@ -127,27 +122,25 @@ pub async fn execute(
         &dlio::summary(w, &run_summary, &reports, &start, &end, metric),
     )?;
     let yaml = write_dlio_config(&dir, w, &o.overrides)?;
-    let results = json!({
-        "mlstor_version": env!("CARGO_PKG_VERSION"),
-        "workload": o.workload_name,
-        "overrides": o.overrides,
-        "dlio_compat": setup.options.dlio_compat,
-        "verify": setup.options.verify,
-        "ranks": ranks.size(),
-        "rank_source": match ranks.source() { RankSource::Single => "single", RankSource::Mpi => "mpi" },
-        "start": start,
-        "end": end,
-        "data_uri": o.data_uri,
-        "checkpoint_uri": setup.uri,
-        "results_dir": dir.display().to_string(),
-        "generate": outcome.generated.as_ref().map(|g| json!({"files": g.files, "bytes": g.bytes, "seconds": g.seconds})),
-        "metric": summary.dlio_metric(),
-        "checkpoint": summary,
-        "cpu_s": run_summary.cpu_s,
-        "cpu_s_per_gb": run_summary.cpu_s_per_gb,
-        "per_rank": runs,
-        "config": serde_yaml_ng::from_str::<Value>(&yaml).unwrap_or_default(),
-    });
+    let mut results = results_header(o, ranks, &start, &end, &dir);
+    results.extend(
+        json!({
+            "dlio_compat": setup.options.dlio_compat,
+            "verify": setup.options.verify,
+            "checkpoint_uri": setup.uri,
+            "generate": outcome.generated.as_ref().map(|g| json!({"files": g.files, "bytes": g.bytes, "seconds": g.seconds})),
+            "metric": summary.dlio_metric(),
+            "checkpoint": summary,
+            "cpu_s": run_summary.cpu_s,
+            "cpu_s_per_gb": run_summary.cpu_s_per_gb,
+            "per_rank": runs,
+            "config": serde_yaml_ng::from_str::<Value>(&yaml).unwrap_or_default(),
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
+    );
+    let results = Value::Object(results);
     write_json(&dir, "results.json", &results)?;
     outcome.warnings = summary.warnings.clone();
     outcome.summary = Some(summary);
