@@ -319,6 +319,82 @@ fn two_ranks_under_mpirun_read_every_file_once_per_epoch() {
     assert_eq!(au.as_array().expect("per rank").len(), 2);
 }
 
+/// `(proc, barrier, compute)` of every step of every epoch of rank `r`'s `{r}_output.json`.
+fn step_times(results: &Path, r: usize) -> Vec<Vec<(f64, f64, f64)>> {
+    let out = json(&results.join(format!("{r}_output.json")));
+    let series = |e: &Value, k: &str| -> Vec<f64> {
+        let blocks = e[k].as_object().expect("blocks");
+        let (_, v) = blocks.iter().next().expect("one block");
+        v.as_array()
+            .expect("steps")
+            .iter()
+            .map(|x| x.as_f64().expect("seconds"))
+            .collect()
+    };
+    (1..)
+        .map_while(|e| out.get(e.to_string()))
+        .map(|e| {
+            let (p, b, c) = (series(e, "proc"), series(e, "barrier"), series(e, "compute"));
+            assert!(p.len() == b.len() && p.len() == c.len(), "one value per step");
+            p.into_iter().zip(b).zip(c).map(|((p, b), c)| (p, b, c)).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn ranks_meet_after_every_step() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let Some(mut cmd) = mpirun(2) else { return };
+    let results = d.path().join("r");
+    let out = cmd
+        .current_dir(d.path())
+        .arg(env!("CARGO_BIN_EXE_mlstor"))
+        .args(["run", "unet3d_tiny", "--quiet", "--results-dir"])
+        .arg(&results)
+        .args([
+            "--set",
+            "dataset.num_files_train=16",
+            "--set",
+            "reader.batch_size=1",
+        ])
+        // Each rank draws its own compute time per step: the ranks finish their steps
+        // tens of milliseconds apart, and the faster one waits at the barrier.
+        .args([
+            "--set",
+            "train.computation_time=0.04",
+            "--set",
+            "train.computation_time_stdev=0.04",
+        ])
+        .output()
+        .expect("mpirun");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (r0, r1) = (step_times(&results, 0), step_times(&results, 1));
+    assert!(
+        !r0.is_empty() && r0.len() == r1.len(),
+        "the same epochs on both ranks"
+    );
+    let mut checked = 0;
+    for (e0, e1) in r0.iter().zip(&r1) {
+        assert_eq!(e0.len(), e1.len(), "the same steps on both ranks");
+        // From the second step on, a step starts when the previous barrier releases both
+        // ranks, so step + barrier wait ends at the same moment on both ranks.
+        for (&(p0, b0, c0), &(p1, b1, c1)) in e0.iter().zip(e1).skip(1) {
+            if (c0 - c1).abs() > 0.03 {
+                checked += 1;
+                let (end0, end1) = (p0 + b0, p1 + b1);
+                assert!(
+                    (end0 - end1).abs() < 0.02,
+                    "computes {c0:.3}/{c1:.3} s, but steps with their barrier waits {end0:.3}/{end1:.3} s"
+                );
+            }
+        }
+    }
+    assert!(
+        checked > 0,
+        "no step where the ranks' compute times differed enough to tell"
+    );
+}
+
 #[test]
 fn num_accelerators_starts_the_ranks() {
     if mpirun(2).is_none() {

@@ -155,7 +155,7 @@ pub fn output(w: &Workload, r: &RankReport, ranks: usize) -> Value {
     let caching = data_size_per_host_gib(w, ranks, 1) <= memory;
     out.insert("potential_caching".into(), json!(u8::from(caching)));
     for e in &r.epochs {
-        let mut fields: Map<String, Value> = ["load", "proc", "throughput", "au", "compute"]
+        let mut fields: Map<String, Value> = ["load", "proc", "throughput", "au", "compute", "barrier"]
             .iter()
             .map(|k| (k.to_string(), Value::Object(Map::new())))
             .collect();
@@ -175,6 +175,7 @@ pub fn output(w: &Workload, r: &RankReport, ranks: usize) -> Value {
                 put("load", &name, json!(a.load));
                 put("proc", &name, json!(a.proc));
                 put("compute", &name, json!(a.compute));
+                put("barrier", &name, json!(a.barrier));
             }
             put("au", &name, json!(p.au_percent));
             put("throughput", &name, json!(p.throughput));

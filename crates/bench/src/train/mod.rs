@@ -460,6 +460,7 @@ fn run_steps(
         sample_bytes += batch.bytes;
         reads.merge(&batch.reads);
         s.ranks.barrier()?;
+        arrays.barrier.push(t2.elapsed().as_secs_f64());
         let elapsed = t_start.elapsed().as_secs_f64().max(1e-9);
         (s.on_progress)(Progress::Step {
             done: shape.first_step + done,

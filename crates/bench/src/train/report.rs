@@ -14,6 +14,9 @@ pub struct StepArrays {
     pub load: Vec<f64>,
     pub proc: Vec<f64>,
     pub compute: Vec<f64>,
+    /// mlstor: the barrier after each step (waiting for the other ranks).
+    #[serde(default)]
+    pub barrier: Vec<f64>,
 }
 
 /// A run of training steps between checkpoints (the whole epoch without them), or an

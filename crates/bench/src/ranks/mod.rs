@@ -10,9 +10,13 @@
 //!
 //! All MPI calls happen on one dedicated thread that initialises and finalises MPI
 //! (`MPI_THREAD_FUNNELED`), so [`Ranks`] is `Send + Sync` and callable from any thread. The
-//! barrier is non-blocking (`MPI_Ibarrier`) polled with sleeps: Open MPI's blocking
-//! barrier spins, and with many ranks per core the spinning steals the CPU the ranks
-//! emulating I/O need.
+//! barrier is cheap with many ranks per core: the ranks of a host meet in shared memory
+//! (`host_barrier`: they sleep in the kernel and one system call releases them all), and
+//! only each host's first rank takes part in an MPI barrier between hosts, a non-blocking
+//! one (`MPI_Ibarrier`) polled with sleeps, since Open MPI's blocking barrier spins.
+
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+mod host_barrier;
 
 /// Errors of rank discovery and collectives.
 #[derive(Debug, thiserror::Error)]
@@ -208,11 +212,13 @@ mod mpi_thread {
     use std::thread::JoinHandle;
     use std::time::{Duration, Instant};
 
+    use mpi::collective::SystemOperation;
     use mpi::datatype::PartitionMut;
-    use mpi::topology::Communicator;
+    use mpi::topology::{Color, Communicator, SimpleCommunicator};
     use mpi::traits::*;
 
     use super::RanksError;
+    use super::host_barrier::HostBarrier;
 
     enum Req {
         Barrier(Sender<()>),
@@ -305,13 +311,21 @@ mod mpi_thread {
         };
         let world = universe.world();
         let (rank, size) = (world.rank() as usize, world.size() as usize);
+        let host = host_barrier(&world);
         if ready.send(Some((rank, size))).is_err() {
             return;
         }
         while let Ok(req) = rx.recv() {
             match req {
                 Req::Barrier(done) => {
-                    polled_barrier(&world);
+                    match &host {
+                        Some(h) => h.barrier.wait(|| {
+                            if let Some(leaders) = h.leaders.as_ref().filter(|_| h.hosts > 1) {
+                                polled_barrier(leaders);
+                            }
+                        }),
+                        None => polled_barrier(&world),
+                    }
                     let _ = done.send(());
                 }
                 Req::Gather(bytes, done) => {
@@ -329,7 +343,55 @@ mod mpi_thread {
                 Req::Stop => break,
             }
         }
+        drop(host); // its communicators are freed before MPI is finalised
         drop(universe); // MPI_Finalize, on the thread that initialised MPI
+    }
+
+    /// The ranks of this host meet in shared memory; their first ranks meet over MPI.
+    struct Host {
+        barrier: HostBarrier,
+        /// The first ranks of every host (on those ranks).
+        leaders: Option<SimpleCommunicator>,
+        hosts: u64,
+    }
+
+    /// Sets up the shared-memory barrier of this rank's host, on every rank together; `None`
+    /// (MPI barriers then) when any rank cannot.
+    fn host_barrier(world: &SimpleCommunicator) -> Option<Host> {
+        let local = world.split_shared(world.rank());
+        let (local_rank, local_size) = (local.rank() as usize, local.size() as usize);
+        let color = if local_rank == 0 {
+            Color::with_value(0)
+        } else {
+            Color::undefined()
+        };
+        let leaders = world.split_by_color(color);
+        let root = world.process_at_rank(0); // the first rank of its host (split key: world rank)
+        let mut hosts = leaders.as_ref().map_or(0, |l| l.size() as u64);
+        root.broadcast_into(&mut hosts);
+        let mut id = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+            ^ (std::process::id() as u64) << 32;
+        root.broadcast_into(&mut id);
+        let mut first = world.rank() as u64;
+        local.process_at_rank(0).broadcast_into(&mut first);
+        let path = std::path::PathBuf::from(format!("/dev/shm/mlstor-barrier-{id:016x}-{first}"));
+        let created = local_rank != 0 || HostBarrier::create(&path).is_ok();
+        local.barrier();
+        let opened = HostBarrier::open(&path, local_rank, local_size);
+        local.barrier();
+        if local_rank == 0 {
+            let _ = std::fs::remove_file(&path); // the mappings live on; nothing is left behind
+        }
+        let ok = i32::from(created && opened.is_ok());
+        let mut all = 0i32;
+        world.all_reduce_into(&ok, &mut all, SystemOperation::min());
+        (all == 1).then_some(()).and(opened.ok()).map(|barrier| Host {
+            barrier,
+            leaders,
+            hosts,
+        })
     }
 
     /// `MPI_Ibarrier`, tested with sleeps instead of spinning in `MPI_Barrier`: a rank that
