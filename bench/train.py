@@ -158,17 +158,23 @@ def part2(a, t, data, results):
 
     ok = lambda v: v is not None and v >= AU_GOAL  # noqa: E731
     n_dlio = 0
-    for n in range(1, a.dlio_max + 1):
-        if not ok(au("dlio", n)):
-            break
-        n_dlio = n
-    # mlstor: from 10x DLIO's, doubling while it passes, then bisect.
+    if a.dlio_n is not None:
+        n_dlio = a.dlio_n
+        print(f"DLIO's N taken from --dlio-n {n_dlio} (an earlier run), not measured now", flush=True)
+    else:
+        for n in range(1, a.dlio_max + 1):
+            if not ok(au("dlio", n)):
+                break
+            n_dlio = n
+    # mlstor: from 10x DLIO's (or --mlstor-max if lower), doubling while it passes, then bisect.
     lo, hi = 0, None
-    n = max(1, 10 * n_dlio)
+    n = min(max(1, 10 * n_dlio), a.mlstor_max)
     while n <= a.mlstor_max:
         if ok(au("mlstor", n)):
             lo = n
-            n *= 2
+            if n == a.mlstor_max:
+                break
+            n = min(2 * n, a.mlstor_max)
         else:
             hi = n
             break
@@ -189,7 +195,8 @@ def part2(a, t, data, results):
     capped = " (capped by --mlstor-max)" if hi is None else ""
     print(f"\nlargest N with AU >= 90%: DLIO {n_dlio}, mlstor {n_ml}{capped}")
     print(f"mlstor / DLIO accelerators: {ratio:.1f}x  goal >= 10  {'PASS' if ratio >= 10 else 'MISS'}")
-    results["part2"] = {"dlio_n": n_dlio, "mlstor_n": n_ml, "ratio": ratio, "capped": hi is None,
+    results["part2"] = {"dlio_n": n_dlio, "dlio_n_measured": a.dlio_n is None, "mlstor_n": n_ml,
+                        "ratio": ratio, "capped": hi is None,
                         "au": {f"{k[0]}-{k[1]}": v for k, v in sorted(tried.items())},
                         "per_accelerator_mb_per_s": per_acc}
 
@@ -213,6 +220,8 @@ def main():
     ap.add_argument("--au-epochs", type=int, default=2)
     ap.add_argument("--dlio-max", type=int, default=16)
     ap.add_argument("--mlstor-max", type=int, default=96)
+    ap.add_argument("--dlio-n", type=int, default=None,
+                    help="part 2: skip DLIO's search and use this N (from an earlier run of this script)")
     ap.add_argument("--keep", action="store_true", help="keep the dataset")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per run")
     ap.add_argument("--json-out", default=None)

@@ -88,7 +88,8 @@ start_one() { # name timeout_s
   setsid "${CMD[@]}" </dev/null >"$DIR/logs/$name.log" 2>&1 &
   echo $! >"$DIR/$name.pid"
   until answers "$url"; do
-    alive "$name" || fail "$name" "exited during start-up"
+    # kill -0, not alive(): the pid is our own child, whose command line may not name $DIR yet (before its exec)
+    kill -0 "$(pid_of "$name")" 2>/dev/null || fail "$name" "exited during start-up"
     ((SECONDS < deadline)) || { stop_servers "$name"; fail "$name" "not answering on $url after $2 s"; }
     sleep 0.2
   done
