@@ -219,7 +219,7 @@ def main():
     ap.add_argument("--au-steps", type=int, default=10)
     ap.add_argument("--au-epochs", type=int, default=2)
     ap.add_argument("--dlio-max", type=int, default=16)
-    ap.add_argument("--mlstor-max", type=int, default=96)
+    ap.add_argument("--mlstor-max", type=int, default=128)
     ap.add_argument("--dlio-n", type=int, default=None,
                     help="part 2: skip DLIO's search and use this N (from an earlier run of this script)")
     ap.add_argument("--keep", action="store_true", help="keep the dataset")
