@@ -2,12 +2,12 @@
 //! `mlstor-store` and `mlstor-datagen`.
 //!
 //! - Module-level functions take full URIs (`mlstor.get("s3://bucket/key")`) and use one
-//!   store per root built from the environment ([`store::resolve`]); [`store::PyStore`]
+//!   store per root built from the environment (`store::resolve`); `store::PyStore`
 //!   (`mlstor.Store`) takes explicit options and keys relative to its root.
-//! - Reads return [`buffer::PyBuf`] (`mlstor.Buffer`), sharing memory with Rust.
-//! - Every call releases the GIL for its I/O on a per-process tokio runtime ([`runtime`]),
+//! - Reads return `buffer::PyBuf` (`mlstor.Buffer`), sharing memory with Rust.
+//! - Every call releases the GIL for its I/O on a per-process tokio runtime (`runtime`),
 //!   which makes the module safe to use across `fork()`.
-//! - Errors become the exceptions of `mlstor.exceptions` ([`errors`]).
+//! - Errors become the exceptions of `mlstor.exceptions` (`errors`).
 //!
 //! The Python package around it (`python/mlstor/`) adds the file-like `Reader` and `Writer`,
 //! the PyTorch datasets (`mlstor.torch`) and the s3torchconnector drop-in

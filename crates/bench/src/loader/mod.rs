@@ -7,7 +7,7 @@
 //! without workers.
 //!
 //! Workers are OS threads, like DataLoader's worker processes; their storage requests run
-//! on the async runtime through a [`Handle`](tokio::runtime::Handle), so a worker can also
+//! on the async runtime through a [`Handle`], so a worker can also
 //! sleep its samples' `preprocess_time` precisely.
 
 pub mod dataset;

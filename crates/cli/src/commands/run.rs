@@ -24,7 +24,7 @@ use crate::{GlobalArgs, progress};
 pub struct RunArgs {
     #[command(flatten)]
     pub workload: super::WorkloadArgs,
-    /// Results folder (default: the workload's output.folder, else results/<workload>/<timestamp>).
+    /// Results folder (default: the workload's output.folder, else `results/<workload>/<timestamp>`).
     #[arg(long, value_name = "DIR")]
     pub results_dir: Option<PathBuf>,
     /// Ranks (simulated accelerators) to start on this host; runs `mpirun -np N` for you.
