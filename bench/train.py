@@ -260,7 +260,7 @@ def main():
             p, wall, _ = run_timed([mbin, "generate", gen, "--json"], a.timeout * 4)
             check_rc(p, "mlstor generate ")
             print(f"dataset: {files} files x {record_mib} MiB written in {wall:.1f} s under {data}", flush=True)
-        os.makedirs(os.path.join(data, "valid"), exist_ok=True)  # DLIO lists it (mlpstorage creates it too)
+        os.makedirs(os.path.join(data, "valid"), exist_ok=True)  # DLIO lists it (older mlstor generate left it out)
         return data
 
     with open(yaml_path, "w") as f:

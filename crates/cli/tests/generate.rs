@@ -32,6 +32,9 @@ fn npz_dataset_with_dlio_names_readable_by_numpy() {
     let names = files(&root);
     assert_eq!(names.len(), 8);
     assert_eq!(names[0], "train/img_0_of_8.npz");
+    // No evaluation files, but an empty valid/ as DLIO's generator leaves it (DLIO's
+    // training lists it).
+    assert!(root.join("valid").is_dir(), "valid/ exists");
     for n in &names {
         let bytes = std::fs::read(root.join(n)).expect("read");
         let s = npz::sample_u8(&bytes, 0).expect("sample 0");

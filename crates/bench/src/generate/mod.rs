@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use mlstor_datagen::{DataGen, Params};
 use mlstor_formats::{csv, image, indexed_binary, npy, npz, tfrecord};
-use mlstor_store::{Store, StoreExt, WriterOptions};
+use mlstor_store::{Store, StoreExt, StoreUri, WriterOptions};
 
 use crate::config::schema::{Compression, Format, Workload};
 use crate::plan::files::{Split, dataset_files, file_codec, files_for_rank, stored_name};
@@ -39,6 +39,12 @@ pub enum GenerateError {
     Datagen(#[from] mlstor_datagen::Error),
     #[error("a generation task failed")]
     Join(#[from] tokio::task::JoinError),
+    #[error("cannot create the folder {path}")]
+    Folder {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What one rank wrote.
@@ -89,6 +95,7 @@ pub async fn generate(
     on_file: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<GenerateReport, GenerateError> {
     check(w)?;
+    create_split_folders(store.as_ref())?;
     let data = DataGen::new(Params {
         seed: w.train.seed,
         ..Params::default()
@@ -127,6 +134,26 @@ pub async fn generate(
         bytes: written.iter().sum(),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// On a local file system, leaves both split folders (`train/`, `valid/`), an empty one
+/// included, as DLIO's generator does: DLIO's training lists `valid/` and fails without it.
+/// Object stores have no folders to create.
+fn create_split_folders(store: &dyn Store) -> Result<(), GenerateError> {
+    let Ok(root) = StoreUri::parse(store.root()) else {
+        return Ok(());
+    };
+    if !root.scheme.is_local() {
+        return Ok(());
+    }
+    for split in [Split::Train, Split::Valid] {
+        let dir = std::path::Path::new(&root.path).join(split.folder());
+        std::fs::create_dir_all(&dir).map_err(|source| GenerateError::Folder {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
 }
 
 /// Samples a file of `format` holds (an image file holds one, whatever
