@@ -329,6 +329,7 @@ pub fn results_header(
         "overrides": o.overrides,
         "ranks": ranks.size(),
         "rank_source": source,
+        "barrier": ranks.barrier_kind().as_str(),
         "start": start,
         "end": end,
         "data_uri": o.data_uri,

@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{fails, json, mlstor, mpirun, ok, s3_bucket};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A tiny workload: 4 files of 2 samples of 4 KiB, batch 2, 2 epochs (4 steps each).
 const TINY: &[&str] = &[
@@ -219,6 +219,10 @@ fn results_files_have_dlio_keys() {
     let config = std::fs::read_to_string(results.join("dlio_config/config.yaml")).expect("config");
     assert!(config.contains("num_files_train: 4"), "{config}");
     let r = json(&results.join("results.json"));
+    assert_eq!(
+        (&r["rank_source"], &r["barrier"]),
+        (&json!("single"), &json!("none"))
+    );
     assert!(
         r["summary"]["eval"]["au_percent"]["mean"].is_number(),
         "{}",
@@ -341,13 +345,16 @@ fn step_times(results: &Path, r: usize) -> Vec<Vec<(f64, f64, f64)>> {
         .collect()
 }
 
-#[test]
-fn ranks_meet_after_every_step() {
+/// Two ranks whose compute times differ step by step: the faster one must wait at the
+/// barrier. `host_barrier: false` sets `MLSTOR_HOST_BARRIER=0` (the polled MPI barrier that
+/// ranks fall back to).
+fn ranks_meet_after_every_step(host_barrier: bool) {
     let d = tempfile::tempdir().expect("tempdir");
     let Some(mut cmd) = mpirun(2) else { return };
     let results = d.path().join("r");
     let out = cmd
         .current_dir(d.path())
+        .env("MLSTOR_HOST_BARRIER", if host_barrier { "1" } else { "0" })
         .arg(env!("CARGO_BIN_EXE_mlstor"))
         .args(["run", "unet3d_tiny", "--quiet", "--results-dir"])
         .arg(&results)
@@ -368,6 +375,12 @@ fn ranks_meet_after_every_step() {
         .output()
         .expect("mpirun");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let kind = if host_barrier {
+        "host_shared_memory"
+    } else {
+        "mpi_ibarrier_polled"
+    };
+    assert_eq!(json(&results.join("results.json"))["barrier"], kind);
     let (r0, r1) = (step_times(&results, 0), step_times(&results, 1));
     assert!(
         !r0.is_empty() && r0.len() == r1.len(),
@@ -384,7 +397,7 @@ fn ranks_meet_after_every_step() {
                 let (end0, end1) = (p0 + b0, p1 + b1);
                 assert!(
                     (end0 - end1).abs() < 0.02,
-                    "computes {c0:.3}/{c1:.3} s, but steps with their barrier waits {end0:.3}/{end1:.3} s"
+                    "{kind}: computes {c0:.3}/{c1:.3} s, but steps with their barrier waits {end0:.3}/{end1:.3} s"
                 );
             }
         }
@@ -393,6 +406,16 @@ fn ranks_meet_after_every_step() {
         checked > 0,
         "no step where the ranks' compute times differed enough to tell"
     );
+}
+
+#[test]
+fn ranks_meet_after_every_step_in_shared_memory() {
+    ranks_meet_after_every_step(true);
+}
+
+#[test]
+fn ranks_meet_after_every_step_through_mpi() {
+    ranks_meet_after_every_step(false);
 }
 
 #[test]

@@ -52,6 +52,28 @@ pub enum RanksError {
     Report(String),
 }
 
+/// How the ranks meet at a barrier, for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarrierKind {
+    /// One rank: nothing to wait for.
+    None,
+    /// The ranks of a host in shared memory, the hosts' first ranks by a polled `MPI_Ibarrier`.
+    HostSharedMemory,
+    /// Every rank in a polled `MPI_Ibarrier` (a host could not map the shared barrier, or
+    /// `MLSTOR_HOST_BARRIER=0`).
+    MpiPolled,
+}
+
+impl BarrierKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BarrierKind::None => "none",
+            BarrierKind::HostSharedMemory => "host_shared_memory",
+            BarrierKind::MpiPolled => "mpi_ibarrier_polled",
+        }
+    }
+}
+
 /// Where the rank came from, for reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RankSource {
@@ -152,6 +174,15 @@ impl Ranks {
         self.rank == 0
     }
 
+    /// How [`barrier`](Self::barrier) meets the other ranks.
+    pub fn barrier_kind(&self) -> BarrierKind {
+        #[cfg(feature = "mpi")]
+        if let Some(c) = &self.comm {
+            return c.barrier_kind;
+        }
+        BarrierKind::None
+    }
+
     /// Waits until every rank has called it.
     pub fn barrier(&self) -> Result<(), RanksError> {
         #[cfg(feature = "mpi")]
@@ -217,8 +248,8 @@ mod mpi_thread {
     use mpi::topology::{Color, Communicator, SimpleCommunicator};
     use mpi::traits::*;
 
-    use super::RanksError;
     use super::host_barrier::HostBarrier;
+    use super::{BarrierKind, RanksError};
 
     enum Req {
         Barrier(Sender<()>),
@@ -232,6 +263,7 @@ mod mpi_thread {
     pub struct CommThread {
         pub rank: usize,
         pub size: usize,
+        pub barrier_kind: BarrierKind,
         tx: Mutex<Sender<Req>>,
         thread: Option<JoinHandle<()>>,
     }
@@ -245,15 +277,16 @@ mod mpi_thread {
     impl CommThread {
         pub fn start() -> Result<CommThread, RanksError> {
             let (tx, rx) = channel::<Req>();
-            let (ready_tx, ready_rx) = channel::<Option<(usize, usize)>>();
+            let (ready_tx, ready_rx) = channel::<Option<(usize, usize, BarrierKind)>>();
             let thread = std::thread::Builder::new()
                 .name("mlstor-mpi".into())
                 .spawn(move || serve(rx, ready_tx))
                 .map_err(|_| RanksError::MpiInit)?;
             match ready_rx.recv() {
-                Ok(Some((rank, size))) => Ok(CommThread {
+                Ok(Some((rank, size, barrier_kind))) => Ok(CommThread {
                     rank,
                     size,
+                    barrier_kind,
                     tx: Mutex::new(tx),
                     thread: Some(thread),
                 }),
@@ -304,7 +337,7 @@ mod mpi_thread {
         }
     }
 
-    fn serve(rx: Receiver<Req>, ready: Sender<Option<(usize, usize)>>) {
+    fn serve(rx: Receiver<Req>, ready: Sender<Option<(usize, usize, BarrierKind)>>) {
         let Some((universe, _)) = mpi::initialize_with_threading(mpi::Threading::Funneled) else {
             let _ = ready.send(None);
             return;
@@ -312,7 +345,12 @@ mod mpi_thread {
         let world = universe.world();
         let (rank, size) = (world.rank() as usize, world.size() as usize);
         let host = host_barrier(&world);
-        if ready.send(Some((rank, size))).is_err() {
+        let kind = if host.is_some() {
+            BarrierKind::HostSharedMemory
+        } else {
+            BarrierKind::MpiPolled
+        };
+        if ready.send(Some((rank, size, kind))).is_err() {
             return;
         }
         while let Ok(req) = rx.recv() {
@@ -356,7 +394,7 @@ mod mpi_thread {
     }
 
     /// Sets up the shared-memory barrier of this rank's host, on every rank together; `None`
-    /// (MPI barriers then) when any rank cannot.
+    /// (MPI barriers then) when any rank cannot, or is told not to (`MLSTOR_HOST_BARRIER=0`).
     fn host_barrier(world: &SimpleCommunicator) -> Option<Host> {
         let local = world.split_shared(world.rank());
         let (local_rank, local_size) = (local.rank() as usize, local.size() as usize);
@@ -384,7 +422,8 @@ mod mpi_thread {
         if local_rank == 0 {
             let _ = std::fs::remove_file(&path); // the mappings live on; nothing is left behind
         }
-        let ok = i32::from(created && opened.is_ok());
+        let wanted = std::env::var("MLSTOR_HOST_BARRIER").map_or(true, |v| v.trim() != "0");
+        let ok = i32::from(wanted && created && opened.is_ok());
         let mut all = 0i32;
         world.all_reduce_into(&ok, &mut all, SystemOperation::min());
         (all == 1).then_some(()).and(opened.ok()).map(|barrier| Host {
