@@ -414,7 +414,15 @@ mod mpi_thread {
         root.broadcast_into(&mut id);
         let mut first = world.rank() as u64;
         local.process_at_rank(0).broadcast_into(&mut first);
-        let path = std::path::PathBuf::from(format!("/dev/shm/mlstor-barrier-{id:016x}-{first}"));
+        // Shared memory where the host has it, else the temporary folder (a shared mapping of
+        // a file there works the same, through the page cache).
+        let shm = std::path::Path::new("/dev/shm");
+        let dir = if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let path = dir.join(format!("mlstor-barrier-{id:016x}-{first}"));
         let created = local_rank != 0 || HostBarrier::create(&path).is_ok();
         local.barrier();
         let opened = HostBarrier::open(&path, local_rank, local_size);
