@@ -38,6 +38,26 @@ pub struct TimedCheckpoint {
     pub report: CheckpointReport,
 }
 
+impl TimedCheckpoint {
+    /// Runs `op` (one save or restore, with whatever must count in its duration), timed as
+    /// DLIO times it: timestamps around it and its wall-clock duration.
+    pub async fn measure<E>(
+        index: u64,
+        op: impl std::future::Future<Output = Result<CheckpointReport, E>>,
+    ) -> Result<TimedCheckpoint, E> {
+        let start = timestamp();
+        let t0 = Instant::now();
+        let report = op.await?;
+        Ok(TimedCheckpoint {
+            index,
+            start,
+            end: timestamp(),
+            duration_s: t0.elapsed().as_secs_f64(),
+            report,
+        })
+    }
+}
+
 /// What one rank did in the checkpoint workflow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointRun {
@@ -224,19 +244,14 @@ async fn timed(
 ) -> Result<TimedCheckpoint, CheckpointError> {
     compute(pause, ctl).await?;
     barrier(ranks).await?;
-    let start = timestamp();
-    let t0 = Instant::now();
-    let report = op.await?;
-    if rank_sync {
-        barrier(ranks).await?;
-    }
-    Ok(TimedCheckpoint {
-        index,
-        start,
-        end: timestamp(),
-        duration_s: t0.elapsed().as_secs_f64(),
-        report,
+    TimedCheckpoint::measure(index, async {
+        let report = op.await?;
+        if rank_sync {
+            barrier(ranks).await?;
+        }
+        Ok(report)
     })
+    .await
 }
 
 #[cfg(test)]

@@ -405,16 +405,8 @@ fn save_checkpoint(s: &TrainSetup, epoch: u64, step: u64, index: u64) -> Result<
     let Some((ckpt, ctl)) = s.checkpoint else {
         return Err(TrainError::Plan("no checkpoint storage was set up".into()));
     };
-    let start = timestamp();
-    let t0 = Instant::now();
-    let report = s.handle.block_on(ckpt.save(epoch, step, ctl))?;
-    Ok(TimedCheckpoint {
-        index,
-        start,
-        end: timestamp(),
-        duration_s: t0.elapsed().as_secs_f64(),
-        report,
-    })
+    Ok(s.handle
+        .block_on(TimedCheckpoint::measure(index, ckpt.save(epoch, step, ctl)))?)
 }
 
 /// Runs one block of steps (a training block, or an evaluation) from the epoch's loader.
