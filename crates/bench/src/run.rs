@@ -245,15 +245,11 @@ pub fn execute(
         &dlio::summary(w, &summary, &reports, &start, &end, extra),
     )?;
     let yaml = write_dlio_config(&dir, w, &o.overrides)?;
-    let mut results = results_header(o, ranks, &start, &end, &dir);
+    let mut results = results_header(o, ranks, (&start, &end), &dir, outcome.generated.as_ref(), &yaml);
     results.extend(
         json!({
-            "dlio_compat": o.dlio_compat,
-            "verify": o.verify,
-            "generate": outcome.generated.as_ref().map(|g| json!({"files": g.files, "bytes": g.bytes, "seconds": g.seconds})),
             "summary": summary,
             "per_rank": reports,
-            "config": serde_yaml_ng::from_str::<serde_json::Value>(&yaml).unwrap_or_default(),
         })
         .as_object()
         .cloned()
@@ -311,13 +307,15 @@ pub fn write_dlio_config(
 }
 
 /// The fields every `results.json` starts with: the mlstor version, the workload and its
-/// overrides, ranks, times, the dataset URI and the results folder.
+/// overrides, ranks and how they met, times, the dataset URI, the results folder, the run's
+/// flags, what was generated, and the resolved config (`config_yaml`, secrets masked).
 pub fn results_header(
     o: &RunOptions,
     ranks: &Ranks,
-    start: &str,
-    end: &str,
+    (start, end): (&str, &str),
     dir: &std::path::Path,
+    generated: Option<&GenerateReport>,
+    config_yaml: &str,
 ) -> serde_json::Map<String, serde_json::Value> {
     let source = match ranks.source() {
         RankSource::Single => "single",
@@ -334,6 +332,10 @@ pub fn results_header(
         "end": end,
         "data_uri": o.data_uri,
         "results_dir": dir.display().to_string(),
+        "dlio_compat": o.dlio_compat,
+        "verify": o.verify,
+        "generate": generated.map(|g| json!({"files": g.files, "bytes": g.bytes, "seconds": g.seconds})),
+        "config": serde_yaml_ng::from_str::<serde_json::Value>(config_yaml).unwrap_or_default(),
     })
     .as_object()
     .cloned()

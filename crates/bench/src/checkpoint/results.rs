@@ -24,7 +24,7 @@ use super::workflow::{self, CheckpointRun, OnCheckpoint};
 use crate::config::Workload;
 use crate::generate::GenerateReport;
 use crate::ranks::Ranks;
-use crate::results::summary::RunSummary;
+use crate::results::summary::{RunSummary, cpu_s_per_gb};
 use crate::results::{ResultsError, dlio, results_dir, write_json};
 use crate::run::{Callbacks, RunOptions, generate_share, results_header, write_dlio_config};
 use crate::train::report::RankReport;
@@ -119,22 +119,21 @@ pub async fn execute(
     write_json(
         &dir,
         "summary.json",
-        &dlio::summary(w, &run_summary, &reports, &start, &end, metric),
+        &dlio::summary(w, &run_summary, &reports, &start, &end, metric.clone()),
     )?;
     let yaml = write_dlio_config(&dir, w, &o.overrides)?;
-    let mut results = results_header(o, ranks, &start, &end, &dir);
+    let mut results = results_header(o, ranks, (&start, &end), &dir, outcome.generated.as_ref(), &yaml);
     results.extend(
         json!({
+            // The flags the checkpoints ran with (the command line sets both from one flag).
             "dlio_compat": setup.options.dlio_compat,
             "verify": setup.options.verify,
             "checkpoint_uri": setup.uri,
-            "generate": outcome.generated.as_ref().map(|g| json!({"files": g.files, "bytes": g.bytes, "seconds": g.seconds})),
-            "metric": summary.dlio_metric(),
+            "metric": metric,
             "checkpoint": summary,
             "cpu_s": run_summary.cpu_s,
             "cpu_s_per_gb": run_summary.cpu_s_per_gb,
             "per_rank": runs,
-            "config": serde_yaml_ng::from_str::<Value>(&yaml).unwrap_or_default(),
         })
         .as_object()
         .cloned()
@@ -179,11 +178,7 @@ fn run_summary(w: &Workload, runs: &[CheckpointRun], reports: &[RankReport]) -> 
         eval: None,
         au_threshold: w.metric.au,
         cpu_s,
-        cpu_s_per_gb: if moved > 0 {
-            cpu_s / (moved as f64 / 1e9)
-        } else {
-            0.0
-        },
+        cpu_s_per_gb: cpu_s_per_gb(cpu_s, moved),
         checkpoint: None,
     }
 }

@@ -258,12 +258,17 @@ pub fn summarize(reports: &[RankReport], record_length: f64, au_threshold: f64) 
         epochs,
         au_threshold,
         cpu_s,
-        cpu_s_per_gb: if bytes > 0 {
-            cpu_s / (bytes as f64 / 1e9)
-        } else {
-            0.0
-        },
+        cpu_s_per_gb: cpu_s_per_gb(cpu_s, bytes),
         checkpoint: None,
+    }
+}
+
+/// Client CPU-seconds per GB (10^9 bytes) moved; 0 when nothing moved.
+pub fn cpu_s_per_gb(cpu_s: f64, bytes: u64) -> f64 {
+    if bytes > 0 {
+        cpu_s / (bytes as f64 / 1e9)
+    } else {
+        0.0
     }
 }
 
