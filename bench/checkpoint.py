@@ -51,7 +51,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (GIB, ROOT, check_rc, is_executable, measure, mlstor_bin, mlstor_json,  # noqa: E402
                     print_table_header, ratio_goal, run_timed, start_watchdog)
-from dlio_env import dlio_env, dlio_paths, write_shims  # noqa: E402  (the venv of generate.py --setup)
+from dlio_env import dlio_env, dlio_paths, write_config, write_shims  # noqa: E402  (the venv of generate.py --setup)
 
 GIB_TO_GB = GIB / 1e9
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
@@ -69,11 +69,7 @@ def workload_yaml(layers, vocab):
 
 
 def write_conf(conf, yaml_text):
-    os.makedirs(os.path.join(conf, "workload"), exist_ok=True)
-    with open(os.path.join(conf, "config.yaml"), "w") as f:
-        f.write("defaults:\n - _self_\n - workload: ckpt_llama8b\n - override hydra/job_logging: disabled\n"
-                " - override hydra/hydra_logging: disabled\nhydra:\n  run:\n"
-                "    dir: ./hydra_log/${workload.model.name}/${now:%Y-%m-%d}-${now:%H-%M-%S}\n")
+    write_config(conf, "ckpt_llama8b")
     path = os.path.join(conf, "workload", "ckpt_llama8b.yaml")
     with open(path, "w") as f:
         f.write(yaml_text)

@@ -132,3 +132,13 @@ def dlio_env(P, pytorch=True):
     if pytorch or not have_tensorflow(P):
         env["PYTHONPATH"] = P["shim"] + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
+
+
+def write_config(conf, workload):
+    """DLIO's Hydra config dir `conf`: config.yaml as run_dlio.sh writes it (default workload
+    `workload`, Hydra's logging off) and an empty workload/ for the workload YAMLs."""
+    os.makedirs(os.path.join(conf, "workload"), exist_ok=True)
+    with open(os.path.join(conf, "config.yaml"), "w") as f:
+        f.write(f"defaults:\n - _self_\n - workload: {workload}\n - override hydra/job_logging: disabled\n"
+                " - override hydra/hydra_logging: disabled\nhydra:\n  run:\n"
+                "    dir: ./hydra_log/${workload.model.name}/${now:%Y-%m-%d}-${now:%H-%M-%S}\n")

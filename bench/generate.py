@@ -61,7 +61,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (GIB, MIB, ROOT, check_rc, is_executable, measure, mlstor_bin, mlstor_json,  # noqa: E402
                     prewarm_ram, print_table_header, ratio_goal, run_timed, start_watchdog)
 
-from dlio_env import dlio_env, dlio_paths, setup, write_shims  # noqa: E402
+from dlio_env import dlio_env, dlio_paths, setup, write_config, write_shims  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- workloads
@@ -75,11 +75,7 @@ WORKLOADS = {
 
 def write_conf(conf, names):
     """DLIO's config dir: config.yaml (as run_dlio.sh) + workload/gen_<name>.yaml per workload."""
-    os.makedirs(os.path.join(conf, "workload"), exist_ok=True)
-    with open(os.path.join(conf, "config.yaml"), "w") as f:
-        f.write("defaults:\n - _self_\n - workload: gen_unet3d\n - override hydra/job_logging: disabled\n"
-                " - override hydra/hydra_logging: disabled\nhydra:\n  run:\n"
-                "    dir: ./hydra_log/${workload.model.name}/${now:%Y-%m-%d}-${now:%H-%M-%S}\n")
+    write_config(conf, "gen_unet3d")
     paths = {}
     for n in names:
         w = WORKLOADS[n]

@@ -33,7 +33,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import GIB, MIB, check_rc, is_executable, mlstor_bin, run_timed, start_watchdog  # noqa: E402
-from dlio_env import dlio_env, dlio_paths, write_shims  # noqa: E402
+from dlio_env import dlio_env, dlio_paths, write_config, write_shims  # noqa: E402
 
 AU_GOAL = 90.0
 
@@ -236,11 +236,8 @@ def main():
     write_shims(P)
     os.makedirs(a.dir, exist_ok=True)
     conf = os.path.join(a.dir, "conf")
-    os.makedirs(os.path.join(conf, "workload"), exist_ok=True)
     parts = {int(p) for p in a.parts.split(",")}
-    with open(os.path.join(conf, "config.yaml"), "w") as f:
-        f.write("defaults:\n - _self_\n - workload: train_bench\n - override hydra/job_logging: disabled\n"
-                " - override hydra/hydra_logging: disabled\n")
+    write_config(conf, "train_bench")  # each run's ++hydra.run.dir overrides the config's
     yaml_path = os.path.join(conf, "workload", "train_bench.yaml")
     print(f"# bench/train.py on {platform.node()} ({os.cpu_count()} CPUs), DLIO {P['src']}, mlstor {mbin}")
 
