@@ -118,6 +118,9 @@ def part1(a, t, data, results):
         long, short = rows[(tool, a.epochs)], rows[(tool, 1)]
         tp = med([r["summary"]["metric"]["train_throughput_mean_samples_per_second"] for r in long])
         epoch_s = med([sum(r["epochs"][1:]) / max(1, len(r["epochs"]) - 1) for r in long])
+        if epoch_s <= 0:
+            sys.exit(f"{tool}'s epochs are too short to time (per_epoch_stats.json has 0.01 s steps): "
+                     "use more --files")
         whole = med([r["cpu"] / (gb * a.epochs) for r in long])
         marginal = med([(lr["cpu"] - sr["cpu"]) / (gb * (a.epochs - 1)) for lr, sr in zip(long, short)])
         out[tool] = {"throughput": tp, "epoch_s": epoch_s, "cpu_per_gb": whole, "cpu_per_gb_marginal": marginal,
