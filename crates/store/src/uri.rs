@@ -112,6 +112,11 @@ impl StoreUri {
     pub fn root(&self) -> String {
         format!("{}://{}", self.scheme.as_str(), self.container)
     }
+
+    /// The local path a `file://` or `direct://` URI names; `None` for other schemes.
+    pub fn local_path(&self) -> Option<&std::path::Path> {
+        self.scheme.is_local().then(|| std::path::Path::new(&self.path))
+    }
 }
 
 impl std::fmt::Display for StoreUri {
@@ -127,6 +132,15 @@ impl std::fmt::Display for StoreUri {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_paths_of_local_schemes_only() {
+        let path = |u: &str| StoreUri::parse(u).expect(u).local_path().map(|p| p.to_path_buf());
+        assert_eq!(path("file:///data/x"), Some("/data/x".into()));
+        assert_eq!(path("direct:///mnt/d"), Some("/mnt/d".into()));
+        assert_eq!(path("s3://bucket/data/x"), None);
+        assert_eq!(path("memory://ns/x"), None);
+    }
 
     #[test]
     fn parses_every_scheme() {

@@ -1,6 +1,8 @@
 //! Room for the checkpoints on a local file system, checked before the first byte is
 //! written: a full disk would fail the run halfway and starve everything else on the host.
 
+use mlstor_store::StoreUri;
+
 use super::CheckpointError;
 
 /// Ranks of this job on this host, from the launcher (`OMPI_COMM_WORLD_LOCAL_SIZE`,
@@ -28,13 +30,10 @@ fn free_bytes(path: &std::path::Path) -> Option<u64> {
 /// Fails when `uri` (a `file://` or `direct://` checkpoint root; other schemes pass) has
 /// less room than `needed` bytes.
 pub fn check_free_space(uri: &str, needed: u64) -> Result<(), CheckpointError> {
-    let Some(path) = uri
-        .strip_prefix("file://")
-        .or_else(|| uri.strip_prefix("direct://"))
+    let Some(free) = StoreUri::parse(uri)
+        .ok()
+        .and_then(|u| u.local_path().and_then(free_bytes))
     else {
-        return Ok(());
-    };
-    let Some(free) = free_bytes(std::path::Path::new(path)) else {
         return Ok(());
     };
     if needed > free {

@@ -143,11 +143,11 @@ fn create_split_folders(store: &dyn Store) -> Result<(), GenerateError> {
     let Ok(root) = StoreUri::parse(store.root()) else {
         return Ok(());
     };
-    if !root.scheme.is_local() {
+    let Some(path) = root.local_path() else {
         return Ok(());
-    }
+    };
     for split in [Split::Train, Split::Valid] {
-        let dir = std::path::Path::new(&root.path).join(split.folder());
+        let dir = path.join(split.folder());
         std::fs::create_dir_all(&dir).map_err(|source| GenerateError::Folder {
             path: dir.display().to_string(),
             source,
