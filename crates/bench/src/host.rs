@@ -1,7 +1,21 @@
 //! What machine a rank runs on (for results and DLIO's `summary.json`), and the CPU time
 //! this process has used.
 
-pub use crate::train::report::HostInfo;
+use serde::{Deserialize, Serialize};
+
+/// The host a rank ran on.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HostInfo {
+    pub hostname: String,
+    pub cpus: usize,
+    pub memory_bytes: u64,
+    pub processor: String,
+}
+
+/// DLIO's local-time timestamp (`%Y-%m-%dT%H:%M:%S.%f`).
+pub fn timestamp() -> String {
+    chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
 
 impl HostInfo {
     /// This host: name, logical CPUs, memory (from `/proc/meminfo`), processor model.

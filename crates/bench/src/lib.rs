@@ -1,19 +1,33 @@
-//! The DLIO-compatible storage benchmark: workload configuration ([`config`]), the workloads
-//! MLPerf Storage ships ([`workloads`]), the pure planning of a run ([`plan`]) and dataset
-//! generation through a store ([`generate`]), and DLIO's AU/throughput arithmetic
-//! ([`metrics`]). The training loop and checkpoint emulation come next.
+//! The DLIO-compatible storage benchmark, as a data path whose folders go down one way:
+//!
+//! ```text
+//! config ──► plan ──► execute (generate | loader + train | checkpoint | load) ──► results ──► report
+//!                          │  every storage request is a record (store's metered layer)
+//!                          └──────────────► records ──────────────┘
+//! ```
+//!
+//! - [`config`]: the workload YAML (DLIO's schema and defaults, `${VAR}`s, overrides);
+//!   [`workloads`] ships MLPerf Storage's.
+//! - [`plan`]: the pure [`Plan`](plan::Plan) of a run (epochs, steps, blocks, evaluations,
+//!   checkpoints, each rank's files and samples, memory), and where data lives.
+//! - [`execute`]: the one executor of any plan, on one rank or many ([`ranks`]): dataset
+//!   generation, the data loader and training loop, checkpoints, the object load generator.
+//! - [`records`]: what a run measured: every storage request aggregated by phase, operation
+//!   and endpoint (and optionally logged), and the workflow's own timings.
+//! - [`results`]: the results folder (DLIO's files and `results.json`), written once and
+//!   read back; [`report`]: tables, HTML and comparisons from the files alone.
+//! - [`metrics`] (DLIO's AU arithmetic, latency histograms, mean/stdev) and [`host`] are the
+//!   leaves everything uses.
+//!
+//! `docs/architecture.md` draws the layers.
 
-pub mod checkpoint;
-pub mod compute;
 pub mod config;
-pub mod generate;
+pub mod execute;
 pub mod host;
-pub mod loader;
 pub mod metrics;
 pub mod plan;
 pub mod ranks;
+pub mod records;
 pub mod report;
 pub mod results;
-pub mod run;
-pub mod train;
 pub mod workloads;

@@ -11,8 +11,8 @@
 //! `checkpoint_size_GB` (× 2³⁰). For llama3_8b on 8 ranks, for instance: 8,030,261,248
 //! parameters; each rank writes its ZeRO-3 model shard, 2·N/8 = 2,007,565,312 bytes, and its
 //! optimizer shard, (3·N/8 + 15·4096)·4 = 12,045,637,632 bytes: 104.70 GiB in all.
-use mlstor_bench::checkpoint::{CheckpointPlan, PlanOptions};
 use mlstor_bench::config::load;
+use mlstor_bench::plan::{CheckpointPlan, PlanOptions};
 
 struct Case {
     workload: &'static str,

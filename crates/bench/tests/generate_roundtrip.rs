@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use mlstor_bench::config::{load, schema::Format};
-use mlstor_bench::generate::{generate, verify_sample};
+use mlstor_bench::execute::generate::{generate, verify_sample};
 use mlstor_bench::plan::files::{Split, dataset_files, file_codec, stored_name};
 use mlstor_bench::plan::samples::dims;
 use mlstor_datagen::{DataGen, Params};

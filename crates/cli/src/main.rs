@@ -8,7 +8,7 @@ mod size;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use mlstor_store::{LoadBalance, StoreOptions};
+use mlstor_store::{LoadBalance, StoreOptions, StoreOverrides};
 
 /// mlstor: fast storage I/O for AI training, over s3:// az:// gs:// file:// direct:// memory://
 #[derive(Parser, Debug)]
@@ -28,9 +28,9 @@ pub struct GlobalArgs {
     /// several doors to one namespace, or give storage URIs for independent roots.
     #[arg(long = "endpoint", global = true, value_name = "URL")]
     pub endpoints: Vec<String>,
-    /// How requests spread over several endpoints.
-    #[arg(long, global = true, default_value = "round_robin", value_parser = parse_lb)]
-    pub load_balance: LoadBalance,
+    /// How requests spread over several endpoints [default: round_robin, or the workload's].
+    #[arg(long, global = true, value_parser = parse_lb)]
+    pub load_balance: Option<LoadBalance>,
     /// Pin this rank to endpoint (rank mod n); the rank comes from --rank,
     /// OMPI_COMM_WORLD_RANK or PMI_RANK.
     #[arg(long, global = true)]
@@ -67,37 +67,26 @@ fn parse_size_usize(s: &str) -> Result<usize, String> {
 }
 
 impl GlobalArgs {
-    /// Store options: these flags, then the environment.
-    pub fn store_options(&self) -> StoreOptions {
-        let mut o = StoreOptions {
+    /// What these flags set, laid over any store's other options.
+    pub fn overrides(&self) -> StoreOverrides {
+        let secs = |t: Option<f64>| t.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok());
+        StoreOverrides {
             endpoints: self.endpoints.clone(),
             load_balance: self.load_balance,
-            pin_to_rank: self.pin_rank,
+            pin_rank: self.pin_rank,
             rank: self.rank,
-            ..Default::default()
-        };
-        if let Some(p) = self.part_size {
-            o.part_size = p;
+            part_size: self.part_size,
+            part_concurrency: self.part_concurrency,
+            max_attempts: self.max_attempts,
+            connect_timeout: secs(self.connect_timeout),
+            idle_timeout: secs(self.idle_timeout),
         }
-        if let Some(c) = self.part_concurrency {
-            o.part_concurrency = c;
-        }
-        if let Some(t) = self
-            .connect_timeout
-            .and_then(|t| std::time::Duration::try_from_secs_f64(t).ok())
-        {
-            o.connect_timeout = t;
-        }
-        if let Some(t) = self
-            .idle_timeout
-            .and_then(|t| std::time::Duration::try_from_secs_f64(t).ok())
-        {
-            o.idle_timeout = t;
-        }
-        if let Some(a) = self.max_attempts {
-            o.retry.max_attempts = a.max(1);
-        }
-        o.with_env()
+    }
+
+    /// The options of a store rooted at `uri` for a command without a workload: these
+    /// flags, then the environment (the same path as a workload's stores take).
+    pub fn store_options(&self, uri: &str) -> StoreOptions {
+        mlstor_bench::plan::locations::store_options(None, &self.overrides(), uri)
     }
 }
 

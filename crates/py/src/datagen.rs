@@ -11,7 +11,7 @@ use mlstor_datagen::{DataGen, Generator, Params};
 
 use crate::buffer::{PyBuf, Writable};
 use crate::errors::datagen_to_py;
-use crate::stream::busy_lock;
+use crate::runtime::busy_lock;
 
 fn datagen(dedup: f64, compress: f64, seed: Option<u64>, block_size: Option<usize>) -> PyResult<DataGen> {
     let d = Params::default();

@@ -20,13 +20,15 @@ mod ops;
 mod runtime;
 mod store;
 mod stream;
+mod values;
 mod writer;
 
 use pyo3::prelude::*;
 
 use buffer::{PyBuf, bytes_from_py};
-use store::{PyObjectMeta, PyPutResult, list_mode, resolve, writer_options};
+use store::{list_mode, resolve, writer_options};
 use stream::{GetIterator, ListIterator};
+use values::{PyObjectMeta, PyPutResult};
 use writer::RawWriter;
 
 /// The whole object at `uri` as a read-only Buffer (zero copy).

@@ -15,7 +15,7 @@ use mlstor_store::{Error, PutResult, Store, StoreExt, path::join};
 use crate::buffer::{PyBuf, Writable};
 use crate::errors::IntoPyResult;
 use crate::runtime::block_on;
-use crate::store::{PyObjectMeta, PyPutResult};
+use crate::values::{PyObjectMeta, PyPutResult};
 
 /// One object: its store and key. (A struct rather than a tuple: closures over
 /// `Arc<dyn Store>` tuples trip the compiler's higher-ranked `Send` check in stream adapters.)

@@ -158,3 +158,15 @@ pub fn _before_fork(py: Python<'_>) {
         py.detach(|| rt.shutdown_timeout(Duration::from_secs(2)));
     }
 }
+
+/// Locks an object's state, refusing (rather than waiting with the GIL held, which could
+/// deadlock against the holder) when another thread is using it.
+pub fn busy_lock<T>(m: &Mutex<T>) -> PyResult<std::sync::MutexGuard<'_, T>> {
+    match m.try_lock() {
+        Ok(g) => Ok(g),
+        Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => Err(PyRuntimeError::new_err(
+            "this object is in use by another thread; use one per thread",
+        )),
+    }
+}

@@ -1,5 +1,5 @@
-//! `mlstor.Store` (a store on a root URI with explicit options), the per-process cache behind
-//! the module-level functions, and the value classes `ObjectMeta` and `PutResult`.
+//! `mlstor.Store` (a store on a root URI with explicit options) and the per-process cache
+//! behind the module-level functions.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,108 +10,16 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use mlstor_store::{
-    ListEntry, ListMode, LoadBalance, ObjectMeta, PutResult, Secret, Store, StoreOptions, WriterOptions,
-    split_uri, store_for_uri,
+    EndpointCounter, ListMode, LoadBalance, Secret, Store, StoreOptions, WriterOptions, split_uri,
+    store_for_uri,
 };
 
 use crate::buffer::{PyBuf, bytes_from_py};
 use crate::errors::IntoPyResult;
 use crate::stream::{GetIterator, ListIterator};
+use crate::values::{PyObjectMeta, PyPutResult};
 use crate::writer::RawWriter;
 use crate::{ops, runtime};
-
-/// An optional string as Python would show it.
-fn py_opt(s: &Option<String>) -> String {
-    s.as_ref().map_or_else(|| "None".into(), |v| format!("{v:?}"))
-}
-
-/// Metadata of an object, or a common prefix ("directory") of a delimited listing.
-#[pyclass(name = "ObjectMeta", module = "mlstor", frozen, get_all)]
-pub struct PyObjectMeta {
-    /// The full URI of the object (or prefix).
-    pub uri: String,
-    /// The key relative to the store's root (the bucket for module-level calls).
-    pub key: String,
-    pub size: u64,
-    /// Seconds since the epoch, where the backend reports it.
-    pub last_modified: Option<f64>,
-    pub etag: Option<String>,
-    /// True for a common prefix of a delimited listing (size 0, no etag).
-    pub is_prefix: bool,
-}
-
-#[pymethods]
-impl PyObjectMeta {
-    fn __repr__(&self) -> String {
-        if self.is_prefix {
-            format!("ObjectMeta(uri={:?}, is_prefix=True)", self.uri)
-        } else {
-            format!(
-                "ObjectMeta(uri={:?}, size={}, etag={})",
-                self.uri,
-                self.size,
-                py_opt(&self.etag)
-            )
-        }
-    }
-}
-
-impl PyObjectMeta {
-    pub fn from_meta(root: &str, m: ObjectMeta) -> PyObjectMeta {
-        PyObjectMeta {
-            uri: mlstor_store::path::join(root, &m.key),
-            key: m.key,
-            size: m.size,
-            last_modified: m.last_modified.map(|t| t.timestamp_micros() as f64 / 1e6),
-            etag: m.etag,
-            is_prefix: false,
-        }
-    }
-
-    pub fn from_entry(root: &str, e: ListEntry) -> PyObjectMeta {
-        match e {
-            ListEntry::Object(m) => PyObjectMeta::from_meta(root, m),
-            ListEntry::Prefix(p) => PyObjectMeta {
-                uri: mlstor_store::path::join(root, &p),
-                key: p,
-                size: 0,
-                last_modified: None,
-                etag: None,
-                is_prefix: true,
-            },
-        }
-    }
-}
-
-/// The result of a completed write.
-#[pyclass(name = "PutResult", module = "mlstor", frozen, get_all)]
-pub struct PyPutResult {
-    pub uri: String,
-    pub size: u64,
-    pub etag: Option<String>,
-}
-
-#[pymethods]
-impl PyPutResult {
-    fn __repr__(&self) -> String {
-        format!(
-            "PutResult(uri={:?}, size={}, etag={})",
-            self.uri,
-            self.size,
-            py_opt(&self.etag)
-        )
-    }
-}
-
-impl PyPutResult {
-    pub fn new(uri: String, r: PutResult) -> PyPutResult {
-        PyPutResult {
-            uri,
-            size: r.size,
-            etag: r.etag,
-        }
-    }
-}
 
 /// A store rebuilt whenever the runtime is (after a fork, or a shutdown before one).
 struct Cached {
@@ -168,6 +76,8 @@ pub fn clear_store_cache() {
 pub struct PyStore {
     uri: String,
     opts: StoreOptions,
+    /// Requests per endpoint of a multi-endpoint store (its records go here).
+    counts: Option<Arc<EndpointCounter>>,
     kwargs: Py<PyDict>,
     cached: Mutex<Option<Cached>>,
 }
@@ -254,10 +164,15 @@ impl PyStore {
     #[pyo3(signature = (uri, **kwargs))]
     fn new(py: Python<'_>, uri: String, kwargs: Option<Bound<'_, PyDict>>) -> PyResult<PyStore> {
         let kwargs = kwargs.unwrap_or_else(|| PyDict::new(py));
-        let opts = options(&kwargs)?;
+        let mut opts = options(&kwargs)?;
+        let counts = (!opts.endpoints.is_empty()).then(|| Arc::new(EndpointCounter::default()));
+        if let Some(c) = &counts {
+            opts.sink = Some(c.clone());
+        }
         let store = PyStore {
             uri,
             opts,
+            counts,
             kwargs: kwargs.unbind(),
             cached: Mutex::new(None),
         };
@@ -378,8 +293,10 @@ impl PyStore {
 
     /// Requests, bytes and errors per endpoint of a multi-endpoint store (else empty).
     fn endpoint_stats<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
-        self.store()?
-            .endpoint_stats()
+        self.counts
+            .as_ref()
+            .map(|c| c.snapshot())
+            .unwrap_or_default()
             .into_iter()
             .map(|e| {
                 let d = PyDict::new(py);

@@ -16,8 +16,8 @@ use mlstor_store::{Error, ListEntry, ListMode, Store};
 use crate::buffer::PyBuf;
 use crate::errors::to_py;
 use crate::ops::{Target, joined, spawn_get};
-use crate::runtime::{self, Handle, block_on};
-use crate::store::PyObjectMeta;
+use crate::runtime::{self, Handle, block_on, busy_lock};
+use crate::values::PyObjectMeta;
 
 /// Items a task sends, the runtime generation it runs on, and a local batch.
 struct Feed<T> {
@@ -55,18 +55,6 @@ impl<T: Send> Feed<T> {
         }
         self.batch.extend(got);
         Ok(self.batch.pop_front())
-    }
-}
-
-/// Locks an object's state, refusing (rather than waiting with the GIL held, which could
-/// deadlock against the holder) when another thread is using it.
-pub fn busy_lock<T>(m: &Mutex<T>) -> PyResult<std::sync::MutexGuard<'_, T>> {
-    match m.try_lock() {
-        Ok(g) => Ok(g),
-        Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner()),
-        Err(std::sync::TryLockError::WouldBlock) => Err(PyRuntimeError::new_err(
-            "this object is in use by another thread; use one per thread",
-        )),
     }
 }
 

@@ -13,9 +13,9 @@ use mlstor_store::{ObjectWriter, PutResult, Store, WriterOptions};
 
 use crate::buffer::bytes_from_py;
 use crate::errors::IntoPyResult;
+use crate::runtime::busy_lock;
 use crate::runtime::{self, Handle, block_on};
-use crate::store::PyPutResult;
-use crate::stream::busy_lock;
+use crate::values::PyPutResult;
 
 /// Writes at least this large go to the store's writer as they are (no copy).
 const PASS_THROUGH: usize = 256 << 10;

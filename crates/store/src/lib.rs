@@ -18,12 +18,14 @@
 
 pub mod backends;
 pub mod buffer;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
 pub mod layers;
 mod list;
 pub mod options;
 pub mod path;
+pub mod record;
 pub mod store;
 pub mod uri;
 
@@ -31,15 +33,15 @@ use std::sync::{Arc, Once};
 
 pub use error::{Error, Result};
 pub use layers::endpoints::{MultiEndpointStore, Topology};
-pub use options::{LoadBalance, RetryOptions, Secret, StoreOptions};
+pub use options::{LoadBalance, RetryOptions, Secret, StoreOptions, StoreOverrides};
+pub use record::{EndpointCount, EndpointCounter, Op, OpRecord, RecordSink};
 pub use store::{
-    Capabilities, EndpointStats, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store, StoreExt,
-    WriterOptions,
+    Capabilities, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store, StoreExt, WriterOptions,
 };
 pub use uri::{Scheme, StoreUri};
 
 use backends::{azure, direct::DirectStore, file::FileStore, gcs, memory::MemoryStore, s3};
-use layers::{prefix::PrefixStore, retry::RetryStore};
+use layers::{metered::MeteredStore, prefix::PrefixStore, retry::RetryStore};
 
 /// Builds a store rooted at `uri` (`s3://bucket/prefix`, `file:///dir`, ...). Keys passed to
 /// it are relative to that root.
@@ -70,7 +72,7 @@ pub fn store_for_uri(uri: &str, opts: &StoreOptions) -> Result<Arc<dyn Store>> {
         let members = opts
             .endpoints
             .iter()
-            .map(|ep| Ok((ep.clone(), single(&parsed, Some(ep), opts)?)))
+            .map(|ep| single(&parsed, Some(ep), opts))
             .collect::<Result<Vec<_>>>()?;
         let multi = MultiEndpointStore::new(
             uri.to_string(),
@@ -95,7 +97,7 @@ pub fn store_for_uri(uri: &str, opts: &StoreOptions) -> Result<Arc<dyn Store>> {
     }
     let members = roots
         .iter()
-        .map(|r| Ok((r.clone(), single(&StoreUri::parse(r)?, None, opts)?)))
+        .map(|r| single(&StoreUri::parse(r)?, None, opts))
         .collect::<Result<Vec<_>>>()?;
     let multi = MultiEndpointStore::new(
         uri.to_string(),
@@ -129,24 +131,30 @@ pub fn split_uri(uri: &str) -> Result<(String, String)> {
     })
 }
 
-/// One backend for `uri` (optionally through endpoint `ep`), with retries and its prefix.
+/// One backend for `uri` (optionally through endpoint `ep`): metered when `opts.sink` is
+/// set (each record names `ep`, else the root), retried (object stores), under its prefix.
 fn single(uri: &StoreUri, ep: Option<&str>, opts: &StoreOptions) -> Result<Arc<dyn Store>> {
-    let base: Arc<dyn Store> = match uri.scheme {
-        Scheme::File => return Ok(Arc::new(FileStore::new(&uri.path))),
-        Scheme::Direct => return Ok(Arc::new(DirectStore::new(&uri.path))),
+    let backend: Arc<dyn Store> = match uri.scheme {
+        Scheme::File => Arc::new(FileStore::new(&uri.path)),
+        Scheme::Direct => Arc::new(DirectStore::new(&uri.path)),
         Scheme::Memory => Arc::new(MemoryStore::shared(&uri.container)),
-        Scheme::S3 => Arc::new(RetryStore::new(
-            Arc::new(s3::build(&uri.container, ep, opts)?),
-            opts.retry.clone(),
-        )),
-        Scheme::Azure => Arc::new(RetryStore::new(
-            Arc::new(azure::build(&uri.container, ep, opts)?),
-            opts.retry.clone(),
-        )),
-        Scheme::Gcs => Arc::new(RetryStore::new(
-            Arc::new(gcs::build(&uri.container, ep, opts)?),
-            opts.retry.clone(),
-        )),
+        Scheme::S3 => Arc::new(s3::build(&uri.container, ep, opts)?),
+        Scheme::Azure => Arc::new(azure::build(&uri.container, ep, opts)?),
+        Scheme::Gcs => Arc::new(gcs::build(&uri.container, ep, opts)?),
+    };
+    let metered: Arc<dyn Store> = match &opts.sink {
+        Some(sink) => {
+            let name = ep.map_or_else(|| backend.root().to_string(), str::to_string);
+            Arc::new(MeteredStore::new(backend, &name, sink.clone()))
+        }
+        None => backend,
+    };
+    let base: Arc<dyn Store> = match uri.scheme {
+        // Local files are rooted at their path; they and memory fail for good or not at
+        // all: no retries.
+        Scheme::File | Scheme::Direct => return Ok(metered),
+        Scheme::Memory => metered,
+        _ => Arc::new(RetryStore::new(metered, opts.retry.clone())),
     };
     if uri.path.trim_matches('/').is_empty() {
         Ok(base)

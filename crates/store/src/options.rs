@@ -4,7 +4,10 @@
 //! tools already set (`AWS_*`, `AZURE_STORAGE_*`, `STORAGE_EMULATOR_HOST`, ...).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::record::RecordSink;
 
 /// A credential. Its `Debug` and `Display` never show the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -121,6 +124,10 @@ pub struct StoreOptions {
     pub connect_timeout: Duration,
     /// Longest time a request may wait for the next bytes (not a cap on the whole transfer).
     pub idle_timeout: Duration,
+    // --- measurement ---
+    /// Where each request's [`OpRecord`](crate::record::OpRecord) goes (none: nothing is
+    /// recorded, at no cost).
+    pub sink: Option<Arc<dyn RecordSink>>,
 }
 
 impl Default for StoreOptions {
@@ -150,11 +157,73 @@ impl Default for StoreOptions {
             retry: RetryOptions::default(),
             connect_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(60),
+            sink: None,
         }
     }
 }
 
+/// Options a user gives on the command line, laid over a store's other options (a workload's
+/// `storage_options`, or the defaults) by [`StoreOptions::apply`]: a value set here wins, an
+/// unset one leaves the other as it is; the environment fills what is still unset.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoreOverrides {
+    /// Endpoint URLs (doors to one namespace) or root URIs (independent roots).
+    pub endpoints: Vec<String>,
+    pub load_balance: Option<LoadBalance>,
+    /// Pin this rank to endpoint `rank mod n`.
+    pub pin_rank: bool,
+    pub rank: Option<usize>,
+    pub part_size: Option<usize>,
+    pub part_concurrency: Option<usize>,
+    /// Attempts per request, the first included.
+    pub max_attempts: Option<u32>,
+    pub connect_timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
+}
+
 impl StoreOptions {
+    /// `o` laid over these options (see [`StoreOverrides`]). Endpoint URLs (`http(s)://`)
+    /// are doors to object stores: a store rooted at `uri` on local storage or in memory
+    /// keeps its own (none), so one command line can name object-store endpoints and local
+    /// paths side by side (`cp ./x s3://b/x --endpoint URL`).
+    pub fn apply(mut self, o: &StoreOverrides, uri: &str) -> StoreOptions {
+        let local = crate::StoreUri::parse(uri)
+            .is_ok_and(|u| u.scheme.is_local() || u.scheme == crate::Scheme::Memory);
+        let urls = o
+            .endpoints
+            .iter()
+            .all(|e| e.starts_with("http://") || e.starts_with("https://"));
+        let for_object_stores_only = local && urls;
+        if !o.endpoints.is_empty() && !for_object_stores_only {
+            self.endpoints = o.endpoints.clone();
+        }
+        if let Some(lb) = o.load_balance {
+            self.load_balance = lb;
+        }
+        if o.pin_rank {
+            self.pin_to_rank = true;
+        }
+        if o.rank.is_some() {
+            self.rank = o.rank;
+        }
+        if let Some(p) = o.part_size {
+            self.part_size = p;
+        }
+        if let Some(c) = o.part_concurrency {
+            self.part_concurrency = c;
+        }
+        if let Some(a) = o.max_attempts {
+            self.retry.max_attempts = a.max(1);
+        }
+        if let Some(t) = o.connect_timeout {
+            self.connect_timeout = t;
+        }
+        if let Some(t) = o.idle_timeout {
+            self.idle_timeout = t;
+        }
+        self
+    }
+
     /// Fills every unset option from the process environment.
     pub fn with_env(self) -> StoreOptions {
         self.with_env_from(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
@@ -238,6 +307,53 @@ mod tests {
         let opts = StoreOptions::default()
             .with_env_from(env(&[("ACCESS_KEY_ID", "short"), ("AWS_ACCESS_KEY_ID", "aws")]));
         assert_eq!(opts.access_key_id.as_deref(), Some("aws"));
+    }
+
+    #[test]
+    fn overrides_win_and_url_endpoints_skip_local_roots() {
+        let o = StoreOverrides {
+            endpoints: vec!["http://a:1".into(), "http://b:2".into()],
+            load_balance: Some(LoadBalance::Random),
+            pin_rank: true,
+            rank: Some(3),
+            part_size: Some(1 << 20),
+            part_concurrency: Some(2),
+            max_attempts: Some(0),
+            connect_timeout: Some(Duration::from_secs(1)),
+            idle_timeout: Some(Duration::from_secs(2)),
+        };
+        let base = StoreOptions {
+            part_size: 5,
+            ..Default::default()
+        };
+        let s3 = base.clone().apply(&o, "s3://b/p");
+        assert_eq!(s3.endpoints, o.endpoints);
+        assert_eq!(
+            (
+                s3.load_balance,
+                s3.pin_to_rank,
+                s3.rank,
+                s3.part_size,
+                s3.part_concurrency
+            ),
+            (LoadBalance::Random, true, Some(3), 1 << 20, 2)
+        );
+        assert_eq!(s3.retry.max_attempts, 1, "at least one attempt");
+        assert_eq!(
+            (s3.connect_timeout, s3.idle_timeout),
+            (Duration::from_secs(1), Duration::from_secs(2))
+        );
+        assert!(base.clone().apply(&o, "file:///x").endpoints.is_empty());
+        let roots = StoreOverrides {
+            endpoints: vec!["file:///y".into()],
+            ..Default::default()
+        };
+        assert_eq!(base.clone().apply(&roots, "file:///x").endpoints, ["file:///y"]);
+        assert_eq!(
+            base.apply(&StoreOverrides::default(), "s3://b").part_size,
+            5,
+            "unset leaves it"
+        );
     }
 
     #[test]

@@ -75,15 +75,6 @@ pub struct WriterOptions {
     pub drop_cache: bool,
 }
 
-/// Requests per endpoint of a multi-endpoint store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndpointStats {
-    pub endpoint: String,
-    pub requests: u64,
-    pub bytes: u64,
-    pub errors: u64,
-}
-
 /// A streaming writer. Nothing is visible under the key until [`finish`](Self::finish)
 /// succeeds; [`abort`](Self::abort), an error, or dropping it unfinished discards what was
 /// written (multipart uploads are aborted, temporary files removed).
@@ -128,11 +119,6 @@ pub trait Store: Send + Sync + Debug {
 
     /// Deletes one object; deleting a missing object succeeds.
     async fn delete(&self, key: &str) -> Result<()>;
-
-    /// Per-endpoint counters (multi-endpoint stores only).
-    fn endpoint_stats(&self) -> Vec<EndpointStats> {
-        Vec::new()
-    }
 }
 
 /// Conveniences over [`Store`] for every store.

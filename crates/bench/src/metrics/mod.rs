@@ -3,3 +3,4 @@
 
 pub mod au;
 pub mod latency;
+pub mod stats;

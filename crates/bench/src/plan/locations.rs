@@ -1,6 +1,9 @@
-//! Where a workload's data and checkpoints live, and with which store options.
+//! Where a workload's data and checkpoints live, and with which store options: the one
+//! path every command's store options take ([`store_options`]): the workload's
+//! `storage_options` (when there is a workload), then the command line's overrides, then
+//! the environment for what is still unset.
 
-use mlstor_store::{LoadBalance, Secret, StoreOptions};
+use mlstor_store::{LoadBalance, Secret, StoreOptions, StoreOverrides};
 
 use crate::config::schema::{LoadBalanceStrategy, StorageOptions, StorageType, Workload};
 
@@ -43,20 +46,34 @@ fn folder_uri(w: &Workload, folder: &str, cwd: &std::path::Path) -> String {
     )
 }
 
-/// The checkpoint storage's options: `checkpoint.storage_options` when given (checkpoints on
-/// their own storage, with their own endpoint and credentials), else the dataset's.
-pub fn checkpoint_store_options(w: &Workload) -> StoreOptions {
-    store_options(
-        w.checkpoint
-            .storage_options
-            .as_ref()
-            .unwrap_or(&w.storage.storage_options),
-    )
+/// The dataset's store options (see [`store_options`]).
+pub fn data_store_options(w: &Workload, o: &StoreOverrides, uri: &str) -> StoreOptions {
+    store_options(Some(&w.storage.storage_options), o, uri)
 }
 
-/// Store options from a workload's `storage_options` (explicit values win over the
-/// environment, as everywhere in mlstor).
-pub fn store_options(o: &StorageOptions) -> StoreOptions {
+/// The checkpoint storage's options: `checkpoint.storage_options` when given (checkpoints on
+/// their own storage, with their own endpoint and credentials), else the dataset's; then
+/// the command line's and the environment's (see [`store_options`]).
+pub fn checkpoint_store_options(w: &Workload, o: &StoreOverrides, uri: &str) -> StoreOptions {
+    let yaml = w
+        .checkpoint
+        .storage_options
+        .as_ref()
+        .unwrap_or(&w.storage.storage_options);
+    store_options(Some(yaml), o, uri)
+}
+
+/// The options of a store rooted at `uri`, the same way for every command: a workload's
+/// `storage_options` (`yaml`, when the command has a workload), the command line's
+/// `overrides` over them, then the environment for whatever is still unset. Explicit values
+/// always win over the environment.
+pub fn store_options(yaml: Option<&StorageOptions>, overrides: &StoreOverrides, uri: &str) -> StoreOptions {
+    let base = yaml.map(yaml_options).unwrap_or_default();
+    base.apply(overrides, uri).with_env()
+}
+
+/// What a workload's `storage_options` says, nothing else.
+fn yaml_options(o: &StorageOptions) -> StoreOptions {
     let mut s = StoreOptions {
         endpoint: o.endpoint_url.clone(),
         access_key_id: o.access_key_id.clone(),
@@ -73,7 +90,7 @@ pub fn store_options(o: &StorageOptions) -> StoreOptions {
     if let Some(path_style) = o.s3_force_path_style {
         s.virtual_hosted_style = !path_style;
     }
-    s.with_env()
+    s
 }
 
 #[cfg(test)]
@@ -108,8 +125,10 @@ mod tests {
         w.storage.storage_options.endpoint_url = Some("http://data:1".into());
         w.checkpoint.checkpoint_folder = "ckpt/llama/".into();
         assert_eq!(checkpoint_uri(&w, cwd), "s3://bucket/ckpt/llama");
+        let none = StoreOverrides::default();
+        let ck = checkpoint_uri(&w, cwd);
         assert_eq!(
-            checkpoint_store_options(&w).endpoint.as_deref(),
+            checkpoint_store_options(&w, &none, &ck).endpoint.as_deref(),
             Some("http://data:1")
         );
         w.checkpoint.checkpoint_folder = "az://other/ckpt".into();
@@ -119,8 +138,22 @@ mod tests {
         });
         assert_eq!(checkpoint_uri(&w, cwd), "az://other/ckpt");
         assert_eq!(
-            checkpoint_store_options(&w).endpoint.as_deref(),
+            checkpoint_store_options(&w, &none, "az://other/ckpt")
+                .endpoint
+                .as_deref(),
             Some("http://ckpt:2")
+        );
+        let flags = StoreOverrides {
+            endpoints: vec!["http://a:1".into(), "http://b:2".into()],
+            max_attempts: Some(2),
+            ..Default::default()
+        };
+        let data = data_store_options(&w, &flags, "s3://bucket/data");
+        assert_eq!((data.endpoints.len(), data.retry.max_attempts), (2, 2));
+        assert_eq!(
+            data.endpoint.as_deref(),
+            Some("http://data:1"),
+            "the YAML's own stays"
         );
         assert_eq!(
             data_uri(&w, cwd),

@@ -50,6 +50,8 @@ pub enum RanksError {
     CommGone,
     #[error("a rank's report could not be read: {0}")]
     Report(String),
+    #[error("rank {rank} of {size} was given by hand (--rank/--ranks): such ranks cannot gather results")]
+    Independent { rank: usize, size: usize },
 }
 
 /// How the ranks meet at a barrier, for reports.
@@ -81,6 +83,9 @@ pub enum RankSource {
     Single,
     /// MPI (`MPI_Comm_rank` / `MPI_Comm_size` of `MPI_COMM_WORLD`).
     Mpi,
+    /// Given by the user (`mlstor generate --rank R --ranks N`): independent processes that
+    /// never meet.
+    Manual,
 }
 
 /// This process's place in the run.
@@ -106,6 +111,16 @@ pub fn launcher_env(get: &dyn Fn(&str) -> Option<String>) -> Option<(usize, usiz
     })
 }
 
+impl RankSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RankSource::Single => "single",
+            RankSource::Mpi => "mpi",
+            RankSource::Manual => "manual",
+        }
+    }
+}
+
 impl Ranks {
     /// One rank, no collectives.
     pub fn single() -> Ranks {
@@ -116,6 +131,26 @@ impl Ranks {
             #[cfg(feature = "mpi")]
             comm: None,
         }
+    }
+
+    /// Rank `rank` of `size` as the user says, with no collectives: barriers and broadcasts
+    /// are this process's own, gathering from several is an error. For work that needs no
+    /// meeting (generating a share of a dataset).
+    pub fn manual(rank: usize, size: usize) -> Result<Ranks, RanksError> {
+        if rank >= size {
+            return Err(RanksError::BadRank {
+                rank,
+                size,
+                var: "--rank/--ranks",
+            });
+        }
+        Ok(Ranks {
+            rank,
+            size,
+            source: RankSource::Manual,
+            #[cfg(feature = "mpi")]
+            comm: None,
+        })
     }
 
     /// The ranks of this job: from the launcher's environment, through MPI when there is more
@@ -197,6 +232,12 @@ impl Ranks {
         #[cfg(feature = "mpi")]
         if let Some(c) = &self.comm {
             return c.gather(bytes);
+        }
+        if self.size > 1 {
+            return Err(RanksError::Independent {
+                rank: self.rank,
+                size: self.size,
+            });
         }
         Ok(Some(vec![bytes]))
     }

@@ -5,11 +5,11 @@
 
 use serde_json::{Map, Value, json};
 
+use super::checkpoint::per_epoch_entry;
 use super::summary::{Overall, RunSummary};
-use crate::checkpoint::summary::per_epoch_entry;
 use crate::config::schema::Workload;
-use crate::host::proc_dict;
-use crate::train::report::{HostInfo, PhaseReport, RankReport};
+use crate::host::{HostInfo, proc_dict};
+use crate::records::train::{PhaseReport, RankReport};
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 

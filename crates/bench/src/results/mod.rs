@@ -1,5 +1,8 @@
-//! A run's results folder: DLIO's files ([`dlio`]), mlstor's `results.json`, the resolved
-//! configuration, and the figures over all ranks ([`summary`]) that both are made from.
+//! A run's results folder, the contract between running and reporting: DLIO's files
+//! ([`dlio`]), mlstor's `results.json`, the resolved configuration, and the figures over
+//! all ranks that both are made from ([`summary`] for training, [`checkpoint`] for
+//! checkpoints). [`write`] is the one writer; [`read`] loads a finished folder (mlstor's or
+//! DLIO's own) so everything reported can be derived from the files alone.
 //!
 //! ```text
 //! <results>/summary.json                 DLIO's run summary (rank 0)
@@ -10,8 +13,10 @@
 //! <results>/dlio_config/overrides.yaml   the overrides given on the command line
 //! ```
 
+pub mod checkpoint;
 pub mod dlio;
 pub mod summary;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 

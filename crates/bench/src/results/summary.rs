@@ -6,7 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::latency::{Latency, Percentiles};
-use crate::train::report::{PhaseReport, RankReport};
+pub use crate::metrics::stats::MeanStd;
+use crate::records::train::{PhaseReport, RankReport};
 
 /// One phase (training or evaluation) of one epoch over all ranks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,28 +43,6 @@ pub struct EpochSummary {
     pub epoch: u64,
     pub train: PhaseSummary,
     pub eval: Option<PhaseSummary>,
-}
-
-/// Mean and population standard deviation (NumPy's `np.std`).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct MeanStd {
-    pub mean: f64,
-    pub stdev: f64,
-}
-
-impl MeanStd {
-    pub fn of(v: &[f64]) -> MeanStd {
-        if v.is_empty() {
-            return MeanStd::default();
-        }
-        let n = v.len() as f64;
-        let mean = v.iter().sum::<f64>() / n;
-        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-        MeanStd {
-            mean,
-            stdev: var.sqrt(),
-        }
-    }
 }
 
 /// The run-level view of one phase kind.
@@ -110,7 +89,7 @@ pub struct TrainingCheckpoints {
     /// Bytes all ranks write per checkpoint.
     pub bytes_per_checkpoint: u64,
     pub fsync: bool,
-    pub save: Option<crate::checkpoint::summary::PhaseSummary>,
+    pub save: Option<super::checkpoint::PhaseSummary>,
 }
 
 fn min_or_zero(v: impl Iterator<Item = f64>) -> f64 {
@@ -275,7 +254,8 @@ pub fn cpu_s_per_gb(cpu_s: f64, bytes: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::report::{EpochReport, HostInfo};
+    use crate::host::HostInfo;
+    use crate::records::train::EpochReport;
 
     fn phase_report(au: f64, throughput: f64, bytes: u64) -> PhaseReport {
         PhaseReport {

@@ -19,7 +19,7 @@ pub struct CatArgs {
 
 pub async fn run(g: &GlobalArgs, a: &CatArgs) -> Result<()> {
     let uri = super::to_uri(&a.uri)?;
-    let (store, key) = store_and_key(&uri, &g.store_options())?;
+    let (store, key) = store_and_key(&uri, &g.store_options(&uri))?;
     let size = store.head(&key).await?.size;
     let mut out = std::io::stdout().lock();
     let mut off = 0;

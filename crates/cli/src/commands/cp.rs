@@ -28,12 +28,12 @@ pub struct CpArgs {
 }
 
 pub async fn run(g: &GlobalArgs, a: &CpArgs) -> Result<()> {
-    let opts = g.store_options();
     let (src_uri, mut dst_uri) = (super::to_uri(&a.src)?, super::to_uri(&a.dst)?);
+    let part = g.store_options(&dst_uri).part_size;
     let started = std::time::Instant::now();
     let (count, bytes) = if a.recursive {
-        let src = store_for_uri(src_uri.trim_end_matches('/'), &opts)?;
-        let dst = store_for_uri(dst_uri.trim_end_matches('/'), &opts)?;
+        let src = store_for_uri(src_uri.trim_end_matches('/'), &g.store_options(&src_uri))?;
+        let dst = store_for_uri(dst_uri.trim_end_matches('/'), &g.store_options(&dst_uri))?;
         let objects: Vec<(String, u64)> = src
             .list_objects("")
             .await?
@@ -46,7 +46,7 @@ pub async fn run(g: &GlobalArgs, a: &CpArgs) -> Result<()> {
         futures::stream::iter(objects)
             .map(|(key, size)| {
                 let (src, dst, bar) = (src.clone(), dst.clone(), bar.clone());
-                async move { copy_object(&src, &key, &dst, &key, size, opts.part_size, &bar).await }
+                async move { copy_object(&src, &key, &dst, &key, size, part, &bar).await }
             })
             .buffer_unordered(a.concurrency.max(1))
             .try_collect::<Vec<_>>()
@@ -54,7 +54,7 @@ pub async fn run(g: &GlobalArgs, a: &CpArgs) -> Result<()> {
         bar.finish_and_clear();
         (n, total)
     } else {
-        let (src, skey) = store_and_key(&src_uri, &opts)?;
+        let (src, skey) = store_and_key(&src_uri, &g.store_options(&src_uri))?;
         let size = src.head(&skey).await?.size;
         let local_dir = dst_uri
             .strip_prefix("file://")
@@ -63,9 +63,9 @@ pub async fn run(g: &GlobalArgs, a: &CpArgs) -> Result<()> {
             let name = skey.rsplit('/').next().unwrap_or(&skey);
             dst_uri = format!("{}/{name}", dst_uri.trim_end_matches('/'));
         }
-        let (dst, dkey) = store_and_key(&dst_uri, &opts)?;
+        let (dst, dkey) = store_and_key(&dst_uri, &g.store_options(&dst_uri))?;
         let bar = progress::bytes_bar(size, g.json);
-        copy_object(&src, &skey, &dst, &dkey, size, opts.part_size, &bar).await?;
+        copy_object(&src, &skey, &dst, &dkey, size, part, &bar).await?;
         bar.finish_and_clear();
         (1, size)
     };

@@ -63,7 +63,7 @@ pub async fn run(g: &GlobalArgs, a: &DatagenArgs) -> Result<()> {
     let size = usize::try_from(a.size).context("--size does not fit in memory")?;
     let chunk = usize::try_from(a.chunk).context("--chunk")?.max(1);
     let threads = a.threads.max(1);
-    let cpu0 = super::bench::cpu_seconds();
+    let cpu0 = mlstor_bench::host::cpu_seconds();
     let t0 = Instant::now();
     let mode = if let Some(uri) = &a.out {
         write_out(g, &data, a, uri, chunk, threads).await?;
@@ -77,7 +77,7 @@ pub async fn run(g: &GlobalArgs, a: &DatagenArgs) -> Result<()> {
         "stream"
     };
     let seconds = t0.elapsed().as_secs_f64();
-    let cpu = super::bench::cpu_seconds() - cpu0;
+    let cpu = mlstor_bench::host::cpu_seconds() - cpu0;
     let gbps = a.size as f64 / 1e9 / seconds;
     let mut out = json!({
         "mode": mode, "size": a.size, "threads": threads, "dedup": a.dedup, "compress": a.compress,
@@ -149,7 +149,7 @@ async fn write_out(
     threads: usize,
 ) -> Result<()> {
     let uri = super::to_uri(uri)?;
-    let (store, key) = store_and_key(&uri, &g.store_options())?;
+    let (store, key) = store_and_key(&uri, &g.store_options(&uri))?;
     let mut w = store
         .writer(
             &key,

@@ -19,7 +19,7 @@ pub struct LsArgs {
 
 pub async fn run(g: &GlobalArgs, a: &LsArgs) -> Result<()> {
     let uri = super::to_uri(&a.uri)?;
-    let (store, key) = store_and_key(&uri, &g.store_options())?;
+    let (store, key) = store_and_key(&uri, &g.store_options(&uri))?;
     let mode = if a.recursive {
         ListMode::Recursive
     } else {

@@ -2,7 +2,6 @@
 
 pub mod bench;
 pub mod cat;
-pub mod checkpoint;
 pub mod config;
 pub mod cp;
 pub mod datagen;
@@ -29,12 +28,16 @@ pub struct WorkloadArgs {
 }
 
 impl WorkloadArgs {
+    /// `--set` and `++workload.` overrides, in that order.
+    pub fn all_overrides(&self) -> Vec<String> {
+        self.set.iter().chain(&self.overrides).cloned().collect()
+    }
+
     /// The workload resolved with its overrides and the process environment.
     pub fn load(&self) -> Result<mlstor_bench::config::Workload> {
-        let overrides: Vec<String> = self.set.iter().chain(&self.overrides).cloned().collect();
         Ok(mlstor_bench::config::load_with_process_env(
             &self.workload,
-            &overrides,
+            &self.all_overrides(),
         )?)
     }
 }

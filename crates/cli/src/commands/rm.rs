@@ -21,7 +21,7 @@ pub struct RmArgs {
 
 pub async fn run(g: &GlobalArgs, a: &RmArgs) -> Result<()> {
     let uri = super::to_uri(&a.uri)?;
-    let (store, key) = store_and_key(&uri, &g.store_options())?;
+    let (store, key) = store_and_key(&uri, &g.store_options(&uri))?;
     let deleted = if a.recursive {
         let prefix = if key.is_empty() || key.ends_with('/') {
             key.clone()

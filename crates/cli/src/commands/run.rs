@@ -1,21 +1,24 @@
-//! `mlstor run WORKLOAD`: executes the workload's `workflow` (generate the dataset, train
-//! and evaluate with DLIO's loader and AU emulation) on every rank, writes the results
-//! folder and prints the report. `--num-accelerators N` starts N ranks on this host through
-//! `mpirun`; under a launcher each process is one rank. Checkpoint-only workflows go to
-//! [`super::checkpoint`].
+//! `mlstor run WORKLOAD`: plans the workload's `workflow` (generate the dataset, train and
+//! evaluate with DLIO's loader and AU emulation, checkpoints during training or MLPerf
+//! Storage's checkpoint-only workflow), runs the plan on every rank, and prints rank 0's
+//! report; `--dry-run` prints the plan instead. `--num-accelerators N` starts N ranks on
+//! this host through `mpirun`; under a launcher each process is one rank.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::ProgressBar;
-use mlstor_bench::plan::locations;
+use mlstor_bench::config::Workload;
+use mlstor_bench::execute::checkpoint::{CheckpointOptions, Control};
+use mlstor_bench::execute::train::{Phase, Progress};
+use mlstor_bench::execute::{self, CheckpointSetup, Event, Outcome, RunOptions};
+use mlstor_bench::plan::{Direction, Plan, locations};
 use mlstor_bench::ranks::{Ranks, launcher_env};
-use mlstor_bench::run::{Callbacks, RunOptions, execute};
-use mlstor_bench::train::{Phase, Progress};
-use mlstor_store::StoreOptions;
-use tokio_util::sync::CancellationToken;
+use mlstor_bench::records::checkpoint::TimedCheckpoint;
+use mlstor_bench::report::text;
+use mlstor_bench::results::write::Summary;
 
 use crate::size::human;
 use crate::{GlobalArgs, progress};
@@ -34,98 +37,143 @@ pub struct RunArgs {
     /// total_training_steps per epoch); see docs/dlio-compatibility.md.
     #[arg(long)]
     pub dlio_compat: bool,
-    /// Check every sample read against what `mlstor generate` wrote.
+    /// Check every sample (and checkpoint byte) read against what mlstor wrote.
     #[arg(long)]
     pub verify: bool,
     /// No progress bars and no report (errors and the results folder only).
     #[arg(long)]
     pub quiet: bool,
+    /// Print the plan (epochs, steps, checkpoints, files per rank, memory per rank) and
+    /// stop, without touching storage.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write every storage request to FILE (tab-separated, zstd-compressed when it ends in
+    /// `.zst`; one file per rank under mpirun: FILE with `.rank<r>`); read it back with
+    /// `mlstor report --op-log FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub op_log: Option<PathBuf>,
     /// Files each rank writes at once when generating the dataset.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
     #[command(flatten)]
-    pub checkpoint: super::checkpoint::CheckpointArgs,
+    pub checkpoint: CheckpointArgs,
+}
+
+/// How checkpoints move bytes (the part size and part concurrency are the global
+/// `--part-size` / `--part-concurrency`).
+#[derive(Args, Debug, Clone)]
+pub struct CheckpointArgs {
+    /// Checkpoint files a rank writes or reads at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub file_concurrency: usize,
+    /// Ranged reads in flight per file during restores.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub read_concurrency: usize,
 }
 
 impl RunArgs {
-    /// The run's options from these arguments, with the dataset's URI and store options.
-    pub(super) fn run_options(&self, data_uri: String, store: StoreOptions, cwd: PathBuf) -> RunOptions {
+    /// The checkpoint options from the command line.
+    fn checkpoint_options(&self, g: &GlobalArgs) -> CheckpointOptions {
+        let d = CheckpointOptions::default();
+        CheckpointOptions {
+            part_size: g.part_size.unwrap_or(d.part_size),
+            file_concurrency: self.checkpoint.file_concurrency.max(1),
+            part_concurrency: g.part_concurrency.unwrap_or(d.part_concurrency),
+            read_concurrency: self.checkpoint.read_concurrency.max(1),
+            verify: self.verify,
+            dlio_compat: self.dlio_compat,
+        }
+    }
+
+    /// The run's options: where the data and checkpoints are, every store's options from
+    /// the one path (the workload's, then these flags, then the environment).
+    fn run_options(&self, g: &GlobalArgs, w: &Workload, cwd: &Path) -> RunOptions {
+        let overrides = g.overrides();
+        let mut data_uri = locations::data_uri(w, cwd);
+        if w.reader.odirect && data_uri.starts_with("file://") {
+            data_uri = data_uri.replacen("file://", "direct://", 1); // DLIO's O_DIRECT readers
+        }
+        let checkpoint = w.workflow.checkpoint.then(|| {
+            let uri = locations::checkpoint_uri(w, cwd);
+            CheckpointSetup {
+                store: locations::checkpoint_store_options(w, &overrides, &uri),
+                uri,
+                options: self.checkpoint_options(g),
+            }
+        });
         RunOptions {
             workload_name: self.workload.workload.clone(),
-            overrides: self
-                .workload
-                .set
-                .iter()
-                .chain(&self.workload.overrides)
-                .cloned()
-                .collect(),
+            overrides: self.workload.all_overrides(),
             results_dir: self.results_dir.clone(),
-            dlio_compat: self.dlio_compat,
+            cwd: cwd.to_path_buf(),
             verify: self.verify,
+            data_store: locations::data_store_options(w, &overrides, &data_uri),
             data_uri,
-            store,
+            checkpoint,
             generate_concurrency: self.concurrency,
-            cwd,
-            checkpoint: None,
-            cancel: CancellationToken::new(),
+            op_log: self.op_log.clone(),
+            control: Control::default(),
         }
     }
 }
 
-pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
-    let w = a.workload.load()?;
-    if w.workflow.checkpoint && !w.workflow.train && !w.workflow.evaluation {
-        return super::checkpoint::run(g, a, w).await; // checkpoint-only (llama3_*)
-    }
-    mlstor_bench::run::check_supported(&w)?;
+/// The rank count of this job before MPI starts: the launcher's, else 1.
+fn launched_size(a: &RunArgs) -> Result<Option<usize>> {
+    let launched = launcher_env(&|k| std::env::var(k).ok());
     if let Some(n) = a.num_accelerators {
-        match launcher_env(&|k| std::env::var(k).ok()) {
-            None if n > 1 => return launch(n),
+        match launched {
+            None if n > 1 => return Ok(None), // this process starts mpirun
             Some((_, size, var)) if size != n => {
                 bail!("--num-accelerators {n} but the launcher started {size} ranks ({var})")
             }
             _ => {}
         }
     }
+    Ok(Some(launched.map_or(1, |l| l.1)))
+}
+
+pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
+    let w = a.workload.load()?;
+    let name = a.workload.workload.clone();
+    let Some(size) = launched_size(a)? else {
+        let n = a.num_accelerators.unwrap_or(1);
+        let plan =
+            Plan::build(&w, n, a.dlio_compat).with_context(|| format!("planning {name} on {n} rank(s)"))?;
+        if a.dry_run {
+            return dry_run(g, a, &plan);
+        }
+        return launch(n);
+    };
+    let plan =
+        Plan::build(&w, size, a.dlio_compat).with_context(|| format!("planning {name} on {size} rank(s)"))?;
+    if a.dry_run {
+        return dry_run(g, a, &plan);
+    }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let mut uri = locations::data_uri(&w, &cwd);
-    if w.reader.odirect && uri.starts_with("file://") {
-        uri = uri.replacen("file://", "direct://", 1); // DLIO's O_DIRECT readers
-    }
-    let mut store = locations::store_options(&w.storage.storage_options);
-    super::checkpoint::apply_globals(g, &mut store);
-    let mut opts = a.run_options(uri, store, cwd);
-    if w.workflow.checkpoint {
-        opts.checkpoint = Some(super::checkpoint::setup(g, a, &w, &opts.cwd));
-    }
-    let on_signal = opts.cancel.clone();
+    let opts = a.run_options(g, &w, &cwd);
+    let on_signal = opts.control.cancel.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             on_signal.cancel();
         }
     });
     let (quiet, json, pin) = (a.quiet, g.json, g.pin_rank);
-    let name = a.workload.workload.clone();
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let ranks = Ranks::discover()?;
         let mut opts = opts;
         if pin {
-            opts.store.pin_to_rank = true;
-            opts.store.rank = Some(ranks.rank());
+            opts.data_store.rank = Some(ranks.rank());
+            if let Some(c) = &mut opts.checkpoint {
+                c.store.rank = Some(ranks.rank());
+            }
         }
-        let r = run_rank(
-            &w,
-            &opts,
-            &ranks,
-            &handle,
-            quiet || json || !ranks.is_root(),
-            json,
-            &name,
-        );
+        let hide = quiet || json || !ranks.is_root();
+        let r = run_rank(&plan, &opts, &ranks, &handle, hide, json, &name);
         if let Err(e) = &r
             && ranks.size() > 1
         {
+            // The other ranks would wait at the next barrier forever.
             eprintln!("error: rank {}: {e:#}", ranks.rank());
             ranks.abort(1);
         }
@@ -135,8 +183,9 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
     .context("the run stopped unexpectedly")?
 }
 
+/// Runs the plan on this rank with progress bars, then (rank 0) prints the report.
 fn run_rank(
-    w: &mlstor_bench::config::Workload,
+    plan: &Plan,
     o: &RunOptions,
     ranks: &Ranks,
     handle: &tokio::runtime::Handle,
@@ -145,72 +194,153 @@ fn run_rank(
     name: &str,
 ) -> Result<()> {
     let generation = progress::GenerationBar::new(hide);
-    let generate_start = |n: u64| generation.start(n);
-    let file_written = |n: u64| generation.file_written(n);
     let steps_bar = std::sync::Mutex::new(ProgressBar::hidden());
-    let train = |p: Progress| {
-        let Ok(mut b) = steps_bar.lock() else { return };
-        match p {
-            Progress::Start {
-                epoch,
-                epochs,
-                phase,
-                steps,
-            } => {
-                let what = match phase {
-                    Phase::Train => format!("epoch {epoch}/{epochs}"),
-                    Phase::Eval => format!("eval {epoch}/{epochs}"),
-                };
-                *b = progress::steps_bar(steps, &what, hide);
+    let bytes_bar = progress::bytes_bar(checkpoint_bytes(plan, ranks.rank()), hide);
+    let mut o = o.clone();
+    let moved = bytes_bar.clone();
+    o.control = o.control.clone().on_bytes(move |n| moved.inc(n));
+    let on_event = |e: Event| match e {
+        Event::GenerateStart(n) => generation.start(n),
+        Event::FileWritten(n) => generation.file_written(n),
+        Event::Train(p) => train_progress(&steps_bar, p, hide),
+        Event::Checkpoint(t) => {
+            if !hide {
+                bytes_bar.println(checkpoint_line(t));
             }
-            Progress::Step {
-                done,
-                samples_per_s,
-                au_percent,
-            } => {
-                b.set_position(done);
-                b.set_message(format!("{samples_per_s:.1} samples/s, AU {au_percent:.1}%"));
-            }
-            Progress::End => b.finish_and_clear(),
         }
     };
-    let cb = Callbacks {
-        generate_start: &generate_start,
-        file_written: &file_written,
-        train: &train,
-    };
-    let out = execute(w, o, ranks, handle, &cb).with_context(|| format!("running {name}"))?;
+    let out = execute::run(plan, &o, ranks, handle, &on_event).with_context(|| format!("running {name}"));
     generation.finish();
-    if !ranks.is_root() {
-        return Ok(());
+    bytes_bar.finish_and_clear();
+    let out = out?;
+    if ranks.is_root() {
+        report(&out, o.verify, ranks.size(), hide, json, name)?;
     }
+    Ok(())
+}
+
+/// Bytes this rank's standalone checkpoint workflow moves (for its progress bar).
+fn checkpoint_bytes(plan: &Plan, rank: usize) -> u64 {
+    let Some(c) = &plan.checkpoint else { return 0 };
+    let bytes: u64 = c
+        .layout
+        .rank_files(rank)
+        .map(|f| f.iter().map(|f| f.bytes).sum())
+        .unwrap_or(0);
+    bytes * c.ops.len() as u64
+}
+
+fn train_progress(bar: &std::sync::Mutex<ProgressBar>, p: Progress, hide: bool) {
+    let Ok(mut b) = bar.lock() else { return };
+    match p {
+        Progress::Start {
+            epoch,
+            epochs,
+            phase,
+            steps,
+        } => {
+            let what = match phase {
+                Phase::Train => format!("epoch {epoch}/{epochs}"),
+                Phase::Eval => format!("eval {epoch}/{epochs}"),
+            };
+            *b = progress::steps_bar(steps, &what, hide);
+        }
+        Progress::Step {
+            done,
+            samples_per_s,
+            au_percent,
+        } => {
+            b.set_position(done);
+            b.set_message(format!("{samples_per_s:.1} samples/s, AU {au_percent:.1}%"));
+        }
+        Progress::End => b.finish_and_clear(),
+    }
+}
+
+/// Rank 0's end of a run: what was generated, warnings, the report or `--json`.
+fn report(out: &Outcome, verify: bool, ranks: usize, hide: bool, json: bool, name: &str) -> Result<()> {
     if let Some(r) = &out.generated
         && !json
-        && !o.verify
+        && !verify
     {
         eprintln!(
-            "generated {} file(s), {} in {:.2} s on rank 0 of {}",
+            "generated {} file(s), {} in {:.2} s on rank 0 of {ranks}",
             r.files,
             human(r.bytes),
             r.seconds,
-            ranks.size()
         );
     }
-    for warning in &out.warnings {
+    let warnings = out
+        .written
+        .as_ref()
+        .map(|w| w.warnings.as_slice())
+        .unwrap_or_default();
+    for warning in warnings {
         eprintln!("warning: {warning}");
     }
+    if let Some((path, n)) = &out.op_log
+        && !json
+    {
+        eprintln!("op-log: {n} request(s) in {}", path.display());
+    }
     if json {
-        let v = out.results.clone().unwrap_or_else(|| {
+        let v = out.written.as_ref().map(|w| w.results.clone()).unwrap_or_else(|| {
             serde_json::json!({"workload": name, "generate": out.generated.as_ref().map(|g| serde_json::json!({"files": g.files, "bytes": g.bytes, "seconds": g.seconds}))})
         });
         return super::print_json(&v);
     }
-    if let Some(s) = &out.summary {
-        if !hide {
-            print!("{}", mlstor_bench::report::render(name, s));
-        }
-        eprintln!("results: {}", out.results_dir.display());
+    let Some(summary) = out.summary() else {
+        return Ok(());
+    };
+    if !hide {
+        use std::io::Write;
+        let text = match summary {
+            Summary::Training(s) => text::render(name, s),
+            Summary::Checkpoint { summary, uri } => text::render_checkpoint(name, uri, summary),
+        };
+        std::io::stdout().lock().write_all(text.as_bytes())?;
     }
+    eprintln!("results: {}", out.results_dir.display());
+    Ok(())
+}
+
+fn checkpoint_line(t: &TimedCheckpoint) -> String {
+    let what = match t.report.direction {
+        Direction::Save => "saved",
+        Direction::Restore => "restored",
+    };
+    format!(
+        "{what} {} ({}, {} file(s)) in {:.3} s = {:.3} GB/s on rank 0",
+        t.report.checkpoint,
+        human(t.report.bytes),
+        t.report.files.len(),
+        t.duration_s,
+        t.report.bytes as f64 / 1e9 / t.duration_s.max(1e-9)
+    )
+}
+
+/// `--dry-run`: the plan, where it reads and writes, and each rank's memory.
+fn dry_run(g: &GlobalArgs, a: &RunArgs, plan: &Plan) -> Result<()> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let o = a.run_options(g, &plan.workload, &cwd);
+    let ck = a.checkpoint_options(g);
+    let memory: Vec<_> = (0..plan.ranks)
+        .map(|r| plan.memory(r, ck.part_size as u64, ck.file_concurrency as u64))
+        .collect();
+    if g.json {
+        return super::print_json(&serde_json::json!({
+            "workload": a.workload.workload,
+            "plan": plan,
+            "data": execute::storage_json(&o.data_uri, &o.data_store),
+            "checkpoint": o.checkpoint.as_ref().map(|c| execute::storage_json(&c.uri, &c.store)),
+            "memory_per_rank": memory,
+        }));
+    }
+    let ck_uri = o.checkpoint.as_ref().map(|c| c.uri.as_str());
+    print!(
+        "{}",
+        text::render_plan(&a.workload.workload, plan, &o.data_uri, ck_uri, &memory)
+    );
     Ok(())
 }
 

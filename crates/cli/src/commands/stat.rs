@@ -15,7 +15,7 @@ pub struct StatArgs {
 
 pub async fn run(g: &GlobalArgs, a: &StatArgs) -> Result<()> {
     let uri = super::to_uri(&a.uri)?;
-    let (store, key) = store_and_key(&uri, &g.store_options())?;
+    let (store, key) = store_and_key(&uri, &g.store_options(&uri))?;
     let m = store.head(&key).await?;
     let modified = m.last_modified.map(|t| t.to_rfc3339());
     if g.json {

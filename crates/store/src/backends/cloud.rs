@@ -225,6 +225,7 @@ impl Store for CloudStore {
         let mut buf = buffer::pooled(len).map_err(|e| Error::from_io(self.ctx.uri(key), e))?;
         let mut filled = 0;
         while let Some(chunk) = stream.next().await {
+            crate::record::mark_first_byte();
             let chunk = chunk.map_err(|e| self.ctx.error(key, e))?;
             if filled == 0 && chunk.len() == len {
                 return Ok(chunk); // one chunk: no copy
@@ -249,6 +250,7 @@ impl Store for CloudStore {
         let mut stream = res.into_stream();
         let mut filled = 0;
         while let Some(chunk) = stream.next().await {
+            crate::record::mark_first_byte();
             let chunk = chunk.map_err(|e| self.ctx.error(key, e))?;
             let n = chunk.len().min(buf.len() - filled);
             buf[filled..filled + n].copy_from_slice(&chunk[..n]);

@@ -201,6 +201,7 @@ impl GcsStore {
             Err(e) => return Err(self.error(key, e)),
         };
         while let Some(chunk) = stream.next().await {
+            crate::record::mark_first_byte();
             sink(chunk.map_err(|e| self.error(key, e))?);
         }
         Ok(true)

@@ -8,7 +8,8 @@
 //!   mounts or buckets); an object lives on the member chosen by a stable hash of its key,
 //!   so reads find what writes put there, and listings merge all members.
 //!
-//! Keys are never rewritten. Requests, bytes and errors are counted per member.
+//! Keys are never rewritten. What each member served is measured by the records of its own
+//! [`metered`](super::metered) layer (see [`crate::record`]).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -21,8 +22,7 @@ use futures::stream::{BoxStream, StreamExt};
 use crate::error::{Error, Result};
 use crate::options::LoadBalance;
 use crate::store::{
-    Capabilities, EndpointStats, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store,
-    WriterOptions,
+    Capabilities, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store, WriterOptions,
 };
 
 /// How the members relate (see the module docs).
@@ -34,12 +34,9 @@ pub enum Topology {
 
 #[derive(Debug)]
 struct Member {
-    name: String,
     store: Arc<dyn Store>,
+    /// Requests in flight (the least-outstanding policy's input).
     outstanding: AtomicU64,
-    requests: AtomicU64,
-    bytes: AtomicU64,
-    errors: AtomicU64,
 }
 
 /// A multi-endpoint store.
@@ -56,15 +53,6 @@ pub struct MultiEndpointStore {
 /// Decrements a member's outstanding count when a request ends, however it ends.
 struct InFlight<'a>(&'a Member);
 
-/// Records how a request ended.
-fn done<T>(m: &Member, r: Result<T>, bytes_of: impl Fn(&T) -> u64) -> Result<T> {
-    match &r {
-        Ok(v) => m.bytes.fetch_add(bytes_of(v), Ordering::Relaxed),
-        Err(_) => m.errors.fetch_add(1, Ordering::Relaxed),
-    };
-    r
-}
-
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.outstanding.fetch_sub(1, Ordering::Relaxed);
@@ -72,11 +60,11 @@ impl Drop for InFlight<'_> {
 }
 
 impl MultiEndpointStore {
-    /// `members` are `(name, store)` pairs; `pin_rank` pins rank *r* to member *r mod n*
-    /// (shared namespace only: with independent roots the key decides).
+    /// `members` in endpoint order; `pin_rank` pins rank *r* to member *r mod n* (shared
+    /// namespace only: with independent roots the key decides).
     pub fn new(
         root: String,
-        members: Vec<(String, Arc<dyn Store>)>,
+        members: Vec<Arc<dyn Store>>,
         topology: Topology,
         policy: LoadBalance,
         pin_rank: Option<usize>,
@@ -100,13 +88,9 @@ impl MultiEndpointStore {
             root,
             members: members
                 .into_iter()
-                .map(|(name, store)| Member {
-                    name,
+                .map(|store| Member {
                     store,
                     outstanding: AtomicU64::new(0),
-                    requests: AtomicU64::new(0),
-                    bytes: AtomicU64::new(0),
-                    errors: AtomicU64::new(0),
                 })
                 .collect(),
             topology,
@@ -138,11 +122,10 @@ impl MultiEndpointStore {
         &self.members[i]
     }
 
-    /// Starts a request on the member for `key`: counted, and outstanding until the guard drops.
+    /// Starts a request on the member for `key`: outstanding until the guard drops.
     fn start(&self, key: &str) -> (&Member, InFlight<'_>) {
         let m = self.pick(key);
         m.outstanding.fetch_add(1, Ordering::Relaxed);
-        m.requests.fetch_add(1, Ordering::Relaxed);
         (m, InFlight(m))
     }
 }
@@ -166,42 +149,35 @@ impl Store for MultiEndpointStore {
 
     async fn get_opts(&self, key: &str, range: Option<Range<u64>>) -> Result<Bytes> {
         let (m, _g) = self.start(key);
-        done(m, m.store.get_opts(key, range).await, |b| b.len() as u64)
+        m.store.get_opts(key, range).await
     }
 
     async fn get_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let (m, _g) = self.start(key);
-        done(m, m.store.get_into(key, offset, buf).await, |n| *n as u64)
+        m.store.get_into(key, offset, buf).await
     }
 
     async fn put(&self, key: &str, data: Bytes) -> Result<PutResult> {
         let (m, _g) = self.start(key);
-        done(m, m.store.put(key, data).await, |r| r.size)
+        m.store.put(key, data).await
     }
 
     async fn writer(&self, key: &str, opts: WriterOptions) -> Result<Box<dyn ObjectWriter>> {
         let (m, _g) = self.start(key);
-        done(m, m.store.writer(key, opts).await, |_| 0)
+        m.store.writer(key, opts).await
     }
 
     async fn head(&self, key: &str) -> Result<ObjectMeta> {
         let (m, _g) = self.start(key);
-        done(m, m.store.head(key).await, |_| 0)
+        m.store.head(key).await
     }
 
     fn list(&self, prefix: &str, mode: ListMode) -> BoxStream<'_, Result<ListEntry>> {
         match self.topology {
-            Topology::SharedNamespace => {
-                let m = self.pick(prefix);
-                m.requests.fetch_add(1, Ordering::Relaxed);
-                m.store.list(prefix, mode)
-            }
+            Topology::SharedNamespace => self.pick(prefix).store.list(prefix, mode),
             Topology::IndependentRoots => {
                 let prefix = prefix.to_string();
-                let streams = self.members.iter().map(move |m| {
-                    m.requests.fetch_add(1, Ordering::Relaxed);
-                    m.store.list(&prefix, mode)
-                });
+                let streams = self.members.iter().map(move |m| m.store.list(&prefix, mode));
                 let merged = futures::stream::iter(streams.collect::<Vec<_>>()).flatten();
                 if mode == ListMode::Delimited {
                     // The same "directory" can exist on several roots: report it once.
@@ -222,19 +198,7 @@ impl Store for MultiEndpointStore {
 
     async fn delete(&self, key: &str) -> Result<()> {
         let (m, _g) = self.start(key);
-        done(m, m.store.delete(key).await, |_| 0)
-    }
-
-    fn endpoint_stats(&self) -> Vec<EndpointStats> {
-        self.members
-            .iter()
-            .map(|m| EndpointStats {
-                endpoint: m.name.clone(),
-                requests: m.requests.load(Ordering::Relaxed),
-                bytes: m.bytes.load(Ordering::Relaxed),
-                errors: m.errors.load(Ordering::Relaxed),
-            })
-            .collect()
+        m.store.delete(key).await
     }
 }
 
@@ -242,24 +206,42 @@ impl Store for MultiEndpointStore {
 mod tests {
     use super::*;
     use crate::backends::memory::MemoryStore;
+    use crate::layers::metered::MeteredStore;
     use crate::store::StoreExt;
 
-    fn members(names: &[&str]) -> Vec<(String, Arc<dyn Store>)> {
-        names
-            .iter()
-            .map(|n| (n.to_string(), Arc::new(MemoryStore::shared(n)) as Arc<dyn Store>))
+    type PerEndpoint = crate::record::EndpointCounter;
+
+    /// Column `c` (0 requests, 1 bytes, 2 errors) for endpoints `e0`, `e1`, ...
+    fn column(counts: &PerEndpoint, n: usize, c: usize) -> Vec<u64> {
+        (0..n)
+            .map(|i| {
+                let e = counts.of(&format!("e{i}"));
+                [e.requests, e.bytes, e.errors][c]
+            })
             .collect()
     }
 
-    fn counts(s: &MultiEndpointStore) -> Vec<u64> {
-        s.endpoint_stats().iter().map(|e| e.requests).collect()
+    fn counted(names: &[&str], sink: &Arc<PerEndpoint>) -> Vec<Arc<dyn Store>> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let m = MeteredStore::new(Arc::new(MemoryStore::shared(n)), &format!("e{i}"), sink.clone());
+                Arc::new(m) as Arc<dyn Store>
+            })
+            .collect()
+    }
+
+    fn members(names: &[&str]) -> Vec<Arc<dyn Store>> {
+        counted(names, &Arc::new(PerEndpoint::default()))
     }
 
     #[tokio::test]
     async fn round_robin_spreads_evenly() {
+        let sink = Arc::new(PerEndpoint::default());
         let s = MultiEndpointStore::new(
             "memory://rr".into(),
-            members(&["rr-a", "rr-a", "rr-a"]),
+            counted(&["rr-a", "rr-a", "rr-a"], &sink),
             Topology::SharedNamespace,
             LoadBalance::RoundRobin,
             None,
@@ -270,14 +252,15 @@ mod tests {
                 .await
                 .expect("put");
         }
-        assert_eq!(counts(&s), vec![10, 10, 10]);
+        assert_eq!(column(&sink, 3, 0), vec![10, 10, 10]);
     }
 
     #[tokio::test]
     async fn random_uses_every_endpoint() {
+        let sink = Arc::new(PerEndpoint::default());
         let s = MultiEndpointStore::new(
             "memory://rnd".into(),
-            members(&["rnd", "rnd", "rnd", "rnd"]),
+            counted(&["rnd", "rnd", "rnd", "rnd"], &sink),
             Topology::SharedNamespace,
             LoadBalance::Random,
             None,
@@ -288,16 +271,17 @@ mod tests {
                 .await
                 .expect("put");
         }
-        let c = counts(&s);
+        let c = column(&sink, 4, 0);
         assert_eq!(c.iter().sum::<u64>(), 400);
         assert!(c.iter().all(|&n| n > 50), "{c:?}");
     }
 
     #[tokio::test]
     async fn least_outstanding_rotates_when_idle() {
+        let sink = Arc::new(PerEndpoint::default());
         let s = MultiEndpointStore::new(
             "memory://lo".into(),
-            members(&["lo", "lo"]),
+            counted(&["lo", "lo"], &sink),
             Topology::SharedNamespace,
             LoadBalance::LeastOutstanding,
             None,
@@ -306,15 +290,16 @@ mod tests {
         for i in 0..10 {
             s.head(&format!("missing{i}")).await.expect_err("missing");
         }
-        assert_eq!(counts(&s), vec![5, 5]);
-        assert!(s.endpoint_stats().iter().all(|e| e.errors == 5));
+        assert_eq!(column(&sink, 2, 0), vec![5, 5]);
+        assert_eq!(column(&sink, 2, 2), vec![5, 5], "errors");
     }
 
     #[tokio::test]
     async fn least_outstanding_avoids_busy_member() {
+        let sink = Arc::new(PerEndpoint::default());
         let s = MultiEndpointStore::new(
             "memory://lob".into(),
-            members(&["lob", "lob"]),
+            counted(&["lob", "lob"], &sink),
             Topology::SharedNamespace,
             LoadBalance::LeastOutstanding,
             None,
@@ -326,14 +311,15 @@ mod tests {
                 .await
                 .expect("put");
         }
-        assert_eq!(counts(&s), vec![0, 6]);
+        assert_eq!(column(&sink, 2, 0), vec![0, 6]);
     }
 
     #[tokio::test]
     async fn pinning_sends_everything_to_rank_mod_n() {
+        let sink = Arc::new(PerEndpoint::default());
         let s = MultiEndpointStore::new(
             "memory://pin".into(),
-            members(&["pin", "pin", "pin"]),
+            counted(&["pin", "pin", "pin"], &sink),
             Topology::SharedNamespace,
             LoadBalance::RoundRobin,
             Some(4),
@@ -344,14 +330,15 @@ mod tests {
                 .await
                 .expect("put");
         }
-        assert_eq!(counts(&s), vec![0, 9, 0]);
+        assert_eq!(column(&sink, 3, 0), vec![0, 9, 0]);
     }
 
     #[tokio::test]
     async fn independent_roots_read_after_write_and_list_all() {
+        let sink = Arc::new(PerEndpoint::default());
         let s = MultiEndpointStore::new(
             "memory://ind".into(),
-            members(&["ind-a", "ind-b", "ind-c"]),
+            counted(&["ind-a", "ind-b", "ind-c"], &sink),
             Topology::IndependentRoots,
             LoadBalance::RoundRobin,
             None,
@@ -368,7 +355,7 @@ mod tests {
                 Bytes::from(format!("v{i}"))
             );
         }
-        let c: Vec<u64> = s.endpoint_stats().iter().map(|e| e.bytes).collect();
+        let c = column(&sink, 3, 1);
         assert!(c.iter().all(|&b| b > 0), "every root holds some objects: {c:?}");
         assert_eq!(
             s.list_all("d/", ListMode::Recursive).await.expect("list").len(),

@@ -11,8 +11,7 @@ use futures::stream::BoxStream;
 
 use crate::error::{Error, Result};
 use crate::store::{
-    Capabilities, EndpointStats, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store,
-    WriterOptions,
+    Capabilities, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store, WriterOptions,
 };
 
 /// What to break.
@@ -103,10 +102,6 @@ impl Store for FaultStore {
 
     async fn delete(&self, key: &str) -> Result<()> {
         self.inner.delete(key).await
-    }
-
-    fn endpoint_stats(&self) -> Vec<EndpointStats> {
-        self.inner.endpoint_stats()
     }
 }
 

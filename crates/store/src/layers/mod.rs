@@ -2,5 +2,6 @@
 
 pub mod endpoints;
 pub mod faults;
+pub mod metered;
 pub mod prefix;
 pub mod retry;

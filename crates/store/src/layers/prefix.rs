@@ -10,8 +10,7 @@ use futures::stream::{BoxStream, StreamExt};
 use crate::error::Result;
 use crate::path::validate_key;
 use crate::store::{
-    Capabilities, EndpointStats, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store,
-    WriterOptions,
+    Capabilities, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store, WriterOptions,
 };
 
 /// Prepends `prefix/` to every key and strips it from listings.
@@ -98,9 +97,5 @@ impl Store for PrefixStore {
 
     async fn delete(&self, key: &str) -> Result<()> {
         self.inner.delete(&self.key(key)).await
-    }
-
-    fn endpoint_stats(&self) -> Vec<EndpointStats> {
-        self.inner.endpoint_stats()
     }
 }

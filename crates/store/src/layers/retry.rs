@@ -15,8 +15,7 @@ use futures::stream::{BoxStream, StreamExt};
 use crate::error::{Error, Result};
 use crate::options::RetryOptions;
 use crate::store::{
-    Capabilities, EndpointStats, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store,
-    WriterOptions,
+    Capabilities, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store, WriterOptions,
 };
 
 /// The state of one retried operation.
@@ -81,7 +80,7 @@ where
 {
     let mut backoff = Backoff::new(opts);
     loop {
-        match op().await {
+        match crate::record::attempt(backoff.attempt, op()).await {
             Err(e) if backoff.wait_before_retry(&e).await => {}
             Err(e) => return Err(backoff.give_up(e)),
             ok => return ok,
@@ -119,7 +118,8 @@ impl Store for RetryStore {
     async fn get_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let mut backoff = Backoff::new(&self.opts);
         loop {
-            match self.inner.get_into(key, offset, buf).await {
+            let attempt = crate::record::attempt(backoff.attempt, self.inner.get_into(key, offset, buf));
+            match attempt.await {
                 Err(e) if backoff.wait_before_retry(&e).await => {}
                 Err(e) => return Err(backoff.give_up(e)),
                 ok => return ok,
@@ -172,10 +172,6 @@ impl Store for RetryStore {
 
     async fn delete(&self, key: &str) -> Result<()> {
         retry(&self.opts, || self.inner.delete(key)).await
-    }
-
-    fn endpoint_stats(&self) -> Vec<EndpointStats> {
-        self.inner.endpoint_stats()
     }
 }
 

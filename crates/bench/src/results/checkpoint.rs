@@ -13,9 +13,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::workflow::{CheckpointRun, TimedCheckpoint};
 use crate::metrics::latency::{Latency, Percentiles};
-pub use crate::results::summary::MeanStd;
+pub use crate::metrics::stats::MeanStd;
+use crate::records::checkpoint::{CheckpointRun, TimedCheckpoint};
 
 /// One checkpoint over all ranks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -200,60 +200,11 @@ pub fn per_epoch_stats(run: &CheckpointRun) -> Value {
     json!({ "1": Value::Object(e) })
 }
 
-/// The end-of-run table: saves and restores over all ranks.
-pub fn render(workload: &str, uri: &str, s: &CheckpointSummary) -> String {
-    use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
-    let mut out = format!(
-        "{workload}: {} rank(s), checkpoint {:.3} GiB ({:.3} GB written per checkpoint) on {uri}; fsync {}, restores {}\n",
-        s.ranks,
-        s.checkpoint_size_gb,
-        s.bytes_per_checkpoint as f64 / 1e9,
-        if s.fsync { "done" } else { "not done" },
-        if s.verify { "verified" } else { "not verified" },
-    );
-    let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY);
-    t.set_header(vec![
-        "",
-        "checkpoints",
-        "s (slowest rank)",
-        "GB/s (all ranks)",
-        "GB/s per rank",
-        "DLIO GB/s (GiB, rank 0)",
-        "piece ms p50 / p99 / max",
-    ]);
-    for (what, p) in [("save", &s.save), ("restore", &s.restore)] {
-        if let Some(p) = p {
-            t.add_row(vec![
-                what.to_string(),
-                p.checkpoints.len().to_string(),
-                format!("{:.3} ± {:.3}", p.seconds.mean, p.seconds.stdev),
-                format!("{:.3} ± {:.3}", p.gb_per_second.mean, p.gb_per_second.stdev),
-                format!("{:.3}", p.rank_gb_per_second.mean),
-                format!(
-                    "{:.3} ± {:.3}",
-                    p.dlio_gb_per_second.mean, p.dlio_gb_per_second.stdev
-                ),
-                format!(
-                    "{:.1} / {:.1} / {:.1}",
-                    p.latency.p50_ms, p.latency.p99_ms, p.latency.max_ms
-                ),
-            ]);
-        }
-    }
-    out.push_str(&t.to_string());
-    out.push('\n');
-    for w in &s.warnings {
-        out.push_str(&format!("warning: {w}\n"));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::report::{CheckpointReport, Direction};
     use crate::host::HostInfo;
+    use crate::records::checkpoint::{CheckpointReport, Direction};
 
     fn timed(index: u64, bytes: u64, duration_s: f64, micros: u64) -> TimedCheckpoint {
         let mut h = Latency::new();
@@ -342,11 +293,6 @@ mod tests {
         assert_eq!(m["save_checkpoint_io_mean_GB_per_second"], json!(2.0));
         assert_eq!(m["checkpoint_size_GB"], json!(3.0));
         assert!(!m.contains_key("load_checkpoint_io_mean_GB_per_second"));
-        let table = render("w", "file:///x", &s);
-        assert!(
-            table.contains("│ save") && !table.contains("│ restore") && table.contains("fsync done"),
-            "{table}"
-        );
         let e = per_epoch_stats(&runs[0]);
         assert_eq!(e["1"]["save_ckpt2"]["throughput"], json!(1.0));
         assert_eq!(MeanStd::of(&[]), MeanStd::default());

@@ -3,7 +3,8 @@
 
 use mlstor_store::StoreUri;
 
-use super::CheckpointError;
+use super::error::CheckpointError;
+use crate::plan::PlanError;
 
 /// Ranks of this job on this host, from the launcher (`OMPI_COMM_WORLD_LOCAL_SIZE`,
 /// `MPI_LOCALNRANKS`), else 1.
@@ -37,13 +38,14 @@ pub fn check_free_space(uri: &str, needed: u64) -> Result<(), CheckpointError> {
         return Ok(());
     };
     if needed > free {
-        return Err(CheckpointError::Plan(format!(
+        return Err(PlanError::Checkpoint(format!(
             "{uri}: the checkpoints this host writes need {:.1} GB but only {:.1} GB are free; lower \
              checkpoint.num_checkpoints_write, scale the model down, or point checkpoint.checkpoint_folder \
              at bigger storage",
             needed as f64 / 1e9,
             free as f64 / 1e9
-        )));
+        ))
+        .into());
     }
     Ok(())
 }

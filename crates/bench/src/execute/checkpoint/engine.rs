@@ -29,14 +29,14 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use mlstor_datagen::{DataGen, Params};
-use mlstor_store::{Store, StoreUri, WriterOptions};
+use mlstor_store::{Op, Store, StoreUri, WriterOptions};
 use tokio_util::sync::CancellationToken;
 
-use super::CheckpointError;
-use super::plan::{CheckpointPlan, PlanOptions, ShardFile, checkpoint_name};
-use super::report::{CheckpointReport, Direction, FileReport, gb_per_second};
-use crate::config::Workload;
-use crate::metrics::latency::Latency;
+use super::error::CheckpointError;
+use crate::plan::checkpoint::{CheckpointPlan, ShardFile, checkpoint_name};
+use crate::plan::{Direction, Plan, PlanError};
+use crate::records::checkpoint::{CheckpointReport, FileReport, gb_per_second};
+use crate::records::{Recorder, Tag};
 
 /// How a [`Checkpointer`] moves bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,7 @@ impl Default for CheckpointOptions {
     }
 }
 
-/// Cancellation and progress of one save or restore.
+/// Cancellation, progress and measurement of one save or restore.
 #[derive(Clone, Default)]
 pub struct Control {
     /// Cancelling it stops the operation at the next piece of every file (and, for a save,
@@ -77,6 +77,9 @@ pub struct Control {
     pub cancel: CancellationToken,
     /// Called with the bytes of every piece written or read.
     pub on_bytes: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// The recorder the checkpoint store reports its requests to: each save's part writes
+    /// (each restore's ranged reads) become its report's latency histogram.
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 impl Control {
@@ -87,6 +90,11 @@ impl Control {
 
     pub fn on_bytes(mut self, f: impl Fn(u64) + Send + Sync + 'static) -> Control {
         self.on_bytes = Some(Arc::new(f));
+        self
+    }
+
+    pub fn with_recorder(mut self, r: Arc<Recorder>) -> Control {
+        self.recorder = Some(r);
         self
     }
 
@@ -102,6 +110,7 @@ impl std::fmt::Debug for Control {
         f.debug_struct("Control")
             .field("cancelled", &self.cancel.is_cancelled())
             .field("on_bytes", &self.on_bytes.is_some())
+            .field("recorder", &self.recorder.is_some())
             .finish()
     }
 }
@@ -141,32 +150,34 @@ fn is_local(root: &str) -> bool {
 }
 
 impl Checkpointer {
-    /// Rank `rank` of `ranks` checkpointing workload `w` into `store` (rooted at the
-    /// checkpoint folder).
+    /// Rank `rank` checkpointing as `plan` lays its checkpoints out, into `store` (rooted at
+    /// the checkpoint folder). `opts.dlio_compat` follows the plan's.
     pub fn new(
         store: Arc<dyn Store>,
-        w: &Workload,
+        plan: &Plan,
         rank: usize,
-        ranks: usize,
-        opts: CheckpointOptions,
+        mut opts: CheckpointOptions,
     ) -> Result<Checkpointer, CheckpointError> {
         if opts.part_size == 0 {
-            return Err(CheckpointError::Plan(
+            return Err(CheckpointError::Options(
                 "the part size must be at least 1 byte".into(),
             ));
         }
-        let plan = CheckpointPlan::new(
-            w,
-            ranks,
-            PlanOptions {
-                dlio_compat: opts.dlio_compat,
-            },
-        )?;
-        let files = plan.rank_files(rank)?;
+        let Some(schedule) = &plan.checkpoint else {
+            return Err(PlanError::Checkpoint(
+                "the workflow has no checkpoints (workflow.checkpoint)".into(),
+            )
+            .into());
+        };
+        opts.dlio_compat = plan.dlio_compat;
+        let plan_of_files = schedule.layout.clone();
+        let files = plan_of_files.rank_files(rank)?;
+        let w = &plan.workload;
         let data = DataGen::new(Params {
             seed: w.train.seed,
             ..Params::default()
         })?;
+        let plan = plan_of_files;
         let fsync = w.checkpoint.fsync && !opts.dlio_compat && is_local(store.root());
         Ok(Checkpointer {
             inner: Arc::new(Inner {
@@ -223,6 +234,11 @@ impl Checkpointer {
         self.inner.source_files.iter().map(|f| f.bytes).sum()
     }
 
+    /// Whether restores check every byte read.
+    pub fn verifies(&self) -> bool {
+        self.inner.opts.verify
+    }
+
     /// Whether saves fsync (the workload asks for it, not under `dlio_compat`, local storage).
     pub fn fsyncs(&self) -> bool {
         self.inner.fsync
@@ -253,7 +269,12 @@ impl Checkpointer {
         ctl.cancel = ctl.cancel.child_token();
         // Dropping this future cancels the task, which then cleans up after itself.
         let _cancel_on_drop = ctl.cancel.clone().drop_guard();
-        tokio::spawn(async move { me.inner.save(epoch, step, &ctl).await }).await?
+        let tag = Tag::Save { epoch, step };
+        let report = tokio::spawn(async move {
+            let r = tag.scope(me.inner.save(epoch, step, &ctl)).await;
+            r.map(|rep| measured(rep, &ctl, tag, Op::Write))
+        });
+        report.await?
     }
 
     /// Reads back (and with `verify`, checks) this rank's files of a checkpoint.
@@ -265,8 +286,21 @@ impl Checkpointer {
     ) -> Result<CheckpointReport, CheckpointError> {
         let mut ctl = ctl.clone();
         ctl.cancel = ctl.cancel.child_token();
-        self.inner.restore(epoch, step, &ctl).await
+        let tag = Tag::Restore { epoch, step };
+        let report = tag.scope(self.inner.restore(epoch, step, &ctl)).await?;
+        Ok(measured(report, &ctl, tag, Op::GetRange))
     }
+}
+
+/// `report` with the latencies of its `op` requests, from the recorder of `ctl` (the
+/// records of the operation tagged `tag`).
+fn measured(mut report: CheckpointReport, ctl: &Control, tag: Tag, op: Op) -> CheckpointReport {
+    if let Some(r) = &ctl.recorder {
+        let stats = r.take(tag).merged(|o| o == op);
+        report.latency = stats.latency.percentiles();
+        report.latency_counts = stats.latency.to_counts();
+    }
+    report
 }
 
 /// The first error that is not a cancellation caused by another file's failure; when every
@@ -278,7 +312,7 @@ fn first_error(errors: Vec<CheckpointError>, what: String) -> CheckpointError {
         .unwrap_or(CheckpointError::Cancelled(what))
 }
 
-type FileResult = Result<(usize, FileReport, Latency), CheckpointError>;
+type FileResult = Result<(usize, FileReport), CheckpointError>;
 
 impl Inner {
     async fn save(&self, epoch: u64, step: u64, ctl: &Control) -> Result<CheckpointReport, CheckpointError> {
@@ -294,16 +328,14 @@ impl Inner {
                 if r.is_err() {
                     ctl.cancel.cancel(); // the other files stop too
                 }
-                r.map(|(report, h)| (i, report, h))
+                r.map(|report| (i, report))
             })
             .buffer_unordered(self.opts.file_concurrency.max(1))
             .collect()
             .await;
         let seconds = started.elapsed().as_secs_f64();
         match gather(results) {
-            Ok((files, histogram)) => {
-                Ok(self.report(Direction::Save, &name, epoch, step, files, histogram, seconds))
-            }
+            Ok(files) => Ok(self.report(Direction::Save, &name, epoch, step, files, seconds)),
             Err(errors) => {
                 // Nothing of this rank's checkpoint may stay visible: remove what completed
                 // (and whatever an earlier run left under these names).
@@ -353,7 +385,7 @@ impl Inner {
         key: &str,
         size: u64,
         ctl: &Control,
-    ) -> Result<(FileReport, Latency), CheckpointError> {
+    ) -> Result<FileReport, CheckpointError> {
         let cancelled = || CheckpointError::Cancelled(format!("writing {key}"));
         if ctl.cancel.is_cancelled() {
             return Err(cancelled());
@@ -374,7 +406,6 @@ impl Inner {
         let mut w = self.store.writer(key, opts).await?;
         let id = self.content_id(key);
         let part = self.opts.part_size as u64;
-        let mut hist = Latency::new();
         let mut next = (size > 0).then(|| self.piece(id, size, 0..part.min(size), fixed.as_ref()));
         let mut end = 0u64;
         while let Some(piece) = next.take() {
@@ -394,12 +425,10 @@ impl Inner {
                 return Err(cancelled());
             }
             let len = piece.len() as u64;
-            let t = Instant::now();
             if let Err(e) = w.write(piece).await {
                 let _ = w.abort().await;
                 return Err(e.into());
             }
-            hist.record(t.elapsed());
             ctl.bytes(len);
         }
         if ctl.cancel.is_cancelled() {
@@ -407,7 +436,7 @@ impl Inner {
             return Err(cancelled());
         }
         w.finish().await?;
-        Ok((FileReport::timed(key, size, started), hist))
+        Ok(FileReport::timed(key, size, started))
     }
 
     /// The content id of the file at `key`: unique per checkpoint and file, or (DLIO's
@@ -484,24 +513,18 @@ impl Inner {
                     if r.is_err() {
                         ctl.cancel.cancel();
                     }
-                    r.map(|(report, h)| (i, report, h))
+                    r.map(|report| (i, report))
                 }
             })
             .buffer_unordered(self.opts.file_concurrency.max(1))
             .collect()
             .await;
         let seconds = started.elapsed().as_secs_f64();
-        let (files, histogram) =
-            gather(results).map_err(|e| first_error(e, format!("restoring checkpoint {name}")))?;
-        Ok(self.report(Direction::Restore, &name, epoch, step, files, histogram, seconds))
+        let files = gather(results).map_err(|e| first_error(e, format!("restoring checkpoint {name}")))?;
+        Ok(self.report(Direction::Restore, &name, epoch, step, files, seconds))
     }
 
-    async fn restore_file(
-        &self,
-        key: &str,
-        size: u64,
-        ctl: &Control,
-    ) -> Result<(FileReport, Latency), CheckpointError> {
+    async fn restore_file(&self, key: &str, size: u64, ctl: &Control) -> Result<FileReport, CheckpointError> {
         let uri = || mlstor_store::path::join(self.store.root(), key);
         let started = Instant::now();
         let found = self.store.head(key).await?.size;
@@ -515,14 +538,12 @@ impl Inner {
         let id = self.content_id(key);
         let part = self.opts.part_size as u64;
         let ranges = (0..size.div_ceil(part)).map(|i| i * part..((i + 1) * part).min(size));
-        let hist = futures::stream::iter(ranges)
+        futures::stream::iter(ranges)
             .map(|r| async move {
                 if ctl.cancel.is_cancelled() {
                     return Err(CheckpointError::Cancelled(format!("reading {key}")));
                 }
-                let t = Instant::now();
                 let got = self.store.get_opts(key, Some(r.clone())).await?;
-                let took = t.elapsed();
                 let want = r.end - r.start;
                 if got.len() as u64 != want {
                     return Err(CheckpointError::SizeMismatch {
@@ -538,18 +559,15 @@ impl Inner {
                         .map_err(|source| CheckpointError::Corrupt { uri: uri(), source })?;
                 }
                 ctl.bytes(want);
-                Ok(took)
+                Ok(())
             })
             .buffer_unordered(self.opts.read_concurrency.max(1))
-            .try_fold(Latency::new(), |mut h, took| async move {
-                h.record(took);
-                Ok(h)
-            })
+            .try_collect::<()>()
             .await?;
-        Ok((FileReport::timed(key, size, started), hist))
+        Ok(FileReport::timed(key, size, started))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The report of a save or restore (its latencies come from the records: [`measured`]).
     fn report(
         &self,
         direction: Direction,
@@ -557,7 +575,6 @@ impl Inner {
         epoch: u64,
         step: u64,
         files: Vec<FileReport>,
-        histogram: Latency,
         seconds: f64,
     ) -> CheckpointReport {
         let bytes = files.iter().map(|f| f.bytes).sum();
@@ -577,14 +594,14 @@ impl Inner {
             gb_per_second: gb_per_second(bytes, seconds),
             fsync: direction == Direction::Save && self.fsync,
             verified: direction == Direction::Restore && self.opts.verify,
-            latency: histogram.percentiles(),
-            latency_counts: histogram.to_counts(),
+            latency: Default::default(),
+            latency_counts: Vec::new(),
         }
     }
 }
 
-/// The file reports in plan order and their merged histogram, or every error.
-fn gather(results: Vec<FileResult>) -> Result<(Vec<FileReport>, Latency), Vec<CheckpointError>> {
+/// The file reports in plan order, or every error.
+fn gather(results: Vec<FileResult>) -> Result<Vec<FileReport>, Vec<CheckpointError>> {
     let mut ok = Vec::new();
     let mut errors = Vec::new();
     for r in results {
@@ -596,12 +613,6 @@ fn gather(results: Vec<FileResult>) -> Result<(Vec<FileReport>, Latency), Vec<Ch
     if !errors.is_empty() {
         return Err(errors);
     }
-    ok.sort_by_key(|(i, _, _)| *i);
-    let mut merged = Latency::new();
-    let mut files = Vec::with_capacity(ok.len());
-    for (_, report, h) in ok {
-        merged.merge(&h);
-        files.push(report);
-    }
-    Ok((files, merged))
+    ok.sort_by_key(|(i, _)| *i);
+    Ok(ok.into_iter().map(|(_, report)| report).collect())
 }

@@ -47,13 +47,7 @@ pub enum GenerateError {
     },
 }
 
-/// What one rank wrote.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GenerateReport {
-    pub files: u64,
-    pub bytes: u64,
-    pub seconds: f64,
-}
+pub use crate::records::GenerateReport;
 
 /// Checks that the workload's dataset can be generated, before anything is written.
 pub fn check(w: &Workload) -> Result<(), GenerateError> {

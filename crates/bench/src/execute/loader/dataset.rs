@@ -8,7 +8,7 @@ use futures::TryStreamExt;
 use mlstor_formats::{indexed_binary, tfrecord};
 use mlstor_store::{ListEntry, ListMode, Store, StoreExt};
 
-use super::LoaderError;
+use super::error::LoaderError;
 use crate::config::schema::{Format, Workload};
 use crate::plan::files::{Split, dataset_files, stored_name};
 

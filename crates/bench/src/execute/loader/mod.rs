@@ -8,10 +8,14 @@
 //!
 //! Workers are OS threads, like DataLoader's worker processes; their storage requests run
 //! on the async runtime through a [`Handle`], so a worker can also
-//! sleep its samples' `preprocess_time` precisely.
+//! sleep its samples' `preprocess_time` precisely. Each batch carries the [`Tag`] of the
+//! phase that will take it: its requests' records land there, whenever they were made.
 
 pub mod dataset;
+mod error;
 pub mod read;
+
+pub use error::LoaderError;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,61 +24,22 @@ use std::thread::JoinHandle;
 
 use tokio::runtime::Handle;
 
-use crate::compute::TimeModel;
-use crate::plan::order::{OrderError, SampleRef};
-use read::{ReadStats, SampleReader, WorkerState};
+use crate::execute::compute::TimeModel;
+use crate::plan::order::SampleRef;
+use crate::records::Tag;
+use read::{SampleReader, WorkerState};
 
-/// Errors of loading data.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LoaderError {
-    #[error(
-        "{uri}: {found} {split} files where the workload needs {expected} (like {example}); write them with \
-         `mlstor generate` or `workflow.generate_data: True`"
-    )]
-    MissingFiles {
-        uri: String,
-        split: &'static str,
-        found: usize,
-        expected: usize,
-        example: String,
-    },
-    #[error(transparent)]
-    Store(#[from] mlstor_store::Error),
-    #[error("{uri}: sample {sample}")]
-    Decode {
-        uri: String,
-        sample: u64,
-        #[source]
-        source: mlstor_formats::Error,
-    },
-    #[error(
-        "{uri}: sample {sample} is not what `mlstor generate` wrote ({reason}); --verify checks mlstor's own datasets"
-    )]
-    Verify {
-        uri: String,
-        sample: u64,
-        reason: String,
-    },
-    #[error("{uri}: bad sample index: {reason}")]
-    Index { uri: String, reason: String },
-    #[error("{uri}: read {got} bytes where the listing said {want}")]
-    Short { uri: String, got: u64, want: u64 },
-    #[error(transparent)]
-    Order(#[from] OrderError),
-    #[error("a loader worker stopped unexpectedly")]
-    WorkerGone,
-}
-
-/// A batch handed to the training loop, with the storage requests that read it.
+/// A batch handed to the training loop.
 #[derive(Debug, Clone)]
 pub struct LoadedBatch {
     /// Samples actually read (a padded batch reads fewer than the batch size).
     pub samples: u64,
     /// Their decoded bytes.
     pub bytes: u64,
-    pub reads: ReadStats,
 }
+
+/// One batch to build: its samples, and the tag of the phase that takes it.
+pub type BatchJob = (Tag, Vec<SampleRef>);
 
 /// How a rank's loader is shaped.
 #[derive(Debug, Clone)]
@@ -84,18 +49,6 @@ pub struct LoaderSettings {
     pub prefetch: usize,
     /// Per-sample preprocessing (`reader.preprocess_time`) and the seed of its draws.
     pub preprocess: Option<(crate::config::schema::Seconds, f64, u32)>,
-}
-
-impl LoaderSettings {
-    /// DLIO's prefetch factor: `ceil(prefetch_size / read_threads)`, 2 when that is 0.
-    pub fn prefetch_factor(prefetch_size: u64, read_threads: u64) -> usize {
-        let f = if read_threads >= 1 {
-            prefetch_size.div_ceil(read_threads)
-        } else {
-            prefetch_size
-        };
-        if f == 0 { 2 } else { f as usize }
-    }
 }
 
 /// A rank's loader for one split, kept across epochs (workers' open files live as long).
@@ -123,7 +76,7 @@ impl Loader {
     }
 
     /// Starts an epoch over `batches` (batch `k` built by worker `k mod workers`).
-    pub fn epoch(&mut self, batches: Vec<Vec<SampleRef>>) -> EpochLoader<'_> {
+    pub fn epoch(&mut self, batches: Vec<BatchJob>) -> EpochLoader<'_> {
         let preprocess = |w: usize| {
             self.settings
                 .preprocess
@@ -144,7 +97,7 @@ impl Loader {
             };
         }
         let n = self.states.len();
-        let mut per_worker: Vec<Vec<Vec<SampleRef>>> = vec![Vec::new(); n];
+        let mut per_worker: Vec<Vec<BatchJob>> = vec![Vec::new(); n];
         for (k, b) in batches.into_iter().enumerate() {
             per_worker[k % n].push(b);
         }
@@ -185,7 +138,7 @@ impl Loader {
 }
 
 struct Inline {
-    batches: std::vec::IntoIter<Vec<SampleRef>>,
+    batches: std::vec::IntoIter<BatchJob>,
     preprocess: Option<TimeModel>,
 }
 
@@ -197,7 +150,7 @@ struct Worker {
 struct Job {
     reader: Arc<SampleReader>,
     handle: Handle,
-    batches: Vec<Vec<SampleRef>>,
+    batches: Vec<BatchJob>,
     preprocess: Option<TimeModel>,
     stop: Arc<AtomicBool>,
 }
@@ -209,14 +162,14 @@ impl Job {
         tx: SyncSender<Result<LoadedBatch, LoaderError>>,
     ) -> WorkerState {
         lower_priority();
-        for batch in std::mem::take(&mut self.batches) {
+        for (tag, batch) in std::mem::take(&mut self.batches) {
             if self.stop.load(Ordering::Relaxed) {
                 break;
             }
             let r = load_batch(
                 &self.reader,
                 &self.handle,
-                &batch,
+                (tag, &batch),
                 &mut state,
                 self.preprocess.as_mut(),
             );
@@ -245,13 +198,13 @@ fn lower_priority() {
 fn load_batch(
     reader: &SampleReader,
     handle: &Handle,
-    batch: &[SampleRef],
+    (tag, batch): (Tag, &[SampleRef]),
     state: &mut WorkerState,
     mut preprocess: Option<&mut TimeModel>,
 ) -> Result<LoadedBatch, LoaderError> {
     let mut bytes = 0;
     for &s in batch {
-        bytes += handle.block_on(reader.read(s, state))?;
+        bytes += handle.block_on(tag.scope(reader.read(s, state)))?;
         if let Some(p) = preprocess.as_deref_mut() {
             p.sleep();
         }
@@ -259,7 +212,6 @@ fn load_batch(
     Ok(LoadedBatch {
         samples: batch.len() as u64,
         bytes,
-        reads: std::mem::take(&mut state.stats),
     })
 }
 
@@ -276,12 +228,12 @@ impl EpochLoader<'_> {
     /// The next batch, waiting for it; `None` after the last.
     pub fn next_batch(&mut self) -> Option<Result<LoadedBatch, LoaderError>> {
         if let Some(inline) = &mut self.inline {
-            let batch = inline.batches.next()?;
+            let (tag, batch) = inline.batches.next()?;
             let state = &mut self.loader.states[0];
             return Some(load_batch(
                 &self.loader.reader,
                 &self.loader.handle,
-                &batch,
+                (tag, &batch),
                 state,
                 inline.preprocess.as_mut(),
             ));
@@ -292,7 +244,7 @@ impl EpochLoader<'_> {
         w.rx.recv().ok()
     }
 
-    /// Stops the workers (a batch's storage statistics come with it).
+    /// Stops the workers.
     pub fn finish(mut self) {
         self.shutdown()
     }

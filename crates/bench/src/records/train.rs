@@ -1,10 +1,12 @@
-//! What one rank measured: per epoch, its training blocks and evaluation, with DLIO's
-//! metrics and mlstor's own (bytes, requests, latency histograms). Serialisable, so ranks
-//! send it to rank 0 and a saved run can be reported again.
+//! What one training rank measured: per epoch, its training blocks and evaluation, with
+//! DLIO's metrics and mlstor's own (bytes, requests, latency histograms from the run's
+//! records).
 
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::workflow::TimedCheckpoint;
+use super::EndpointReport;
+use super::checkpoint::TimedCheckpoint;
+use crate::host::HostInfo;
 use crate::metrics::au::BlockMetrics;
 use crate::metrics::latency::Latency;
 
@@ -118,15 +120,6 @@ impl EpochReport {
     }
 }
 
-/// The host a rank ran on.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HostInfo {
-    pub hostname: String,
-    pub cpus: usize,
-    pub memory_bytes: u64,
-    pub processor: String,
-}
-
 /// Everything one rank measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankReport {
@@ -138,15 +131,6 @@ pub struct RankReport {
     /// Requests and bytes per endpoint of a multi-endpoint store (empty otherwise).
     #[serde(default)]
     pub endpoints: Vec<EndpointReport>,
-}
-
-/// One endpoint's share of a rank's requests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EndpointReport {
-    pub endpoint: String,
-    pub requests: u64,
-    pub bytes: u64,
-    pub errors: u64,
 }
 
 impl RankReport {

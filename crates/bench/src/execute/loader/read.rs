@@ -6,20 +6,19 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use mlstor_datagen::DataGen;
 use mlstor_formats::codec::Codec;
 use mlstor_formats::{csv, image, npy, npz, tfrecord};
 use mlstor_store::Store;
 
-use super::LoaderError;
 use super::dataset::{Access, SplitFiles};
+use super::error::LoaderError;
 use crate::config::schema::{Format, Workload};
-use crate::generate::verify_sample;
-use crate::metrics::latency::Latency;
+use crate::execute::generate::verify_sample;
 use crate::plan::files::file_codec;
 use crate::plan::order::SampleRef;
+use crate::records::Tag;
 
 /// How long a worker keeps a file it opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,29 +33,12 @@ pub enum Residency {
     All,
 }
 
-/// Storage requests of one worker.
-#[derive(Debug, Clone, Default)]
-pub struct ReadStats {
-    pub requests: u64,
-    pub bytes: u64,
-    pub latency: Latency,
-}
-
-impl ReadStats {
-    pub fn merge(&mut self, o: &ReadStats) {
-        self.requests += o.requests;
-        self.bytes += o.bytes;
-        self.latency.merge(&o.latency);
-    }
-}
-
-/// What a worker keeps between samples: its read buffer, open files, statistics.
+/// What a worker keeps between samples: its read buffer and open files.
 #[derive(Debug, Default)]
 pub struct WorkerState {
     buf: Vec<u8>,
     last: Option<usize>,
     resident: HashMap<usize, Vec<u8>>,
-    pub stats: ReadStats,
 }
 
 /// Reads samples of one split.
@@ -123,7 +105,10 @@ impl SampleReader {
                 len
             }
             Access::Ranged => {
-                let ranges = self.files.ranges(self.store.as_ref(), f).await?;
+                // The index is the file's metadata, not the phase's reading.
+                let ranges = Tag::Setup
+                    .scope(self.files.ranges(self.store.as_ref(), f))
+                    .await?;
                 let &(off, len) = ranges.get(s.sample as usize).ok_or_else(|| {
                     self.decode_err(
                         f,
@@ -139,7 +124,7 @@ impl SampleReader {
                     let file = self.whole_file(f, st).await?;
                     &file[off as usize..(off + len) as usize]
                 } else {
-                    self.fetch(f, off, len, &mut st.buf, &mut st.stats).await?;
+                    self.fetch(f, off, len, &mut st.buf).await?;
                     &st.buf[..len as usize]
                 };
                 let record = check_record(format, bytes).map_err(|e| self.decode_err(f, sample, e))?;
@@ -178,32 +163,26 @@ impl SampleReader {
         let size = self.files.sizes[f];
         match self.residency {
             Residency::All => {
-                if !st.resident.contains_key(&f) {
+                if let std::collections::hash_map::Entry::Vacant(e) = st.resident.entry(f) {
                     let mut buf = Vec::new();
-                    self.fetch(f, 0, size, &mut buf, &mut st.stats).await?;
-                    st.resident.insert(f, buf);
+                    self.fetch(f, 0, size, &mut buf).await?;
+                    e.insert(buf);
                 }
                 Ok(st.resident.get(&f).map(Vec::as_slice).unwrap_or_default())
             }
             Residency::LastFile if st.last == Some(f) => Ok(&st.buf[..size as usize]),
             _ => {
                 st.last = None;
-                self.fetch(f, 0, size, &mut st.buf, &mut st.stats).await?;
+                self.fetch(f, 0, size, &mut st.buf).await?;
                 st.last = Some(f);
                 Ok(&st.buf[..size as usize])
             }
         }
     }
 
-    /// Reads `len` bytes at `off` of file `f` into `buf`, in `transfer_size` requests.
-    async fn fetch(
-        &self,
-        f: usize,
-        off: u64,
-        len: u64,
-        buf: &mut Vec<u8>,
-        stats: &mut ReadStats,
-    ) -> Result<(), LoaderError> {
+    /// Reads `len` bytes at `off` of file `f` into `buf`, in `transfer_size` requests
+    /// (each one a record of the store's).
+    async fn fetch(&self, f: usize, off: u64, len: u64, buf: &mut Vec<u8>) -> Result<(), LoaderError> {
         let len = len as usize;
         if buf.len() < len {
             buf.resize(len, 0);
@@ -213,14 +192,10 @@ impl SampleReader {
         let mut pos = 0;
         while pos < len {
             let end = (pos + step).min(len);
-            let t0 = Instant::now();
             let n = self
                 .store
                 .get_into(key, off + pos as u64, &mut buf[pos..end])
                 .await?;
-            stats.latency.record(t0.elapsed());
-            stats.requests += 1;
-            stats.bytes += n as u64;
             if n < end - pos {
                 return Err(LoaderError::Short {
                     uri: self.uri(f),

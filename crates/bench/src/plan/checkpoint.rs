@@ -24,7 +24,7 @@
 
 use crate::config::schema::{CheckpointMode, CheckpointType, Framework, Workload};
 
-use super::CheckpointError;
+use super::error::PlanError;
 
 /// How to read the workload.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -111,26 +111,26 @@ struct RankShards {
 }
 
 /// `a * b`, or an error naming the workload as too large to plan.
-fn mul(a: u64, b: u64) -> Result<u64, CheckpointError> {
+fn mul(a: u64, b: u64) -> Result<u64, PlanError> {
     a.checked_mul(b).ok_or_else(too_large)
 }
 
-fn add(a: u64, b: u64) -> Result<u64, CheckpointError> {
+fn add(a: u64, b: u64) -> Result<u64, PlanError> {
     a.checked_add(b).ok_or_else(too_large)
 }
 
-fn too_large() -> CheckpointError {
-    CheckpointError::Plan("the model is too large: its byte counts overflow 64 bits".into())
+fn too_large() -> PlanError {
+    PlanError::Checkpoint("the model is too large: its byte counts overflow 64 bits".into())
 }
 
-fn invalid(msg: String) -> CheckpointError {
-    CheckpointError::Plan(msg)
+fn invalid(msg: String) -> PlanError {
+    PlanError::Checkpoint(msg)
 }
 
 impl CheckpointPlan {
     /// Plans `w`'s checkpoints for a run of `ranks` ranks, rejecting what DLIO rejects
     /// (rank counts that do not fit the parallelism) with the keys involved.
-    pub fn new(w: &Workload, ranks: usize, opts: PlanOptions) -> Result<CheckpointPlan, CheckpointError> {
+    pub fn new(w: &Workload, ranks: usize, opts: PlanOptions) -> Result<CheckpointPlan, PlanError> {
         let spec = Spec::from_workload(w, ranks as u64, opts)?;
         let mut plan = CheckpointPlan {
             spec,
@@ -173,7 +173,7 @@ impl CheckpointPlan {
     }
 
     /// The files `rank` writes at every checkpoint, in DLIO's order.
-    pub fn rank_files(&self, rank: usize) -> Result<Vec<ShardFile>, CheckpointError> {
+    pub fn rank_files(&self, rank: usize) -> Result<Vec<ShardFile>, PlanError> {
         if rank as u64 >= self.ranks {
             return Err(invalid(format!(
                 "rank {rank} is not below the number of ranks {}",
@@ -200,13 +200,21 @@ impl CheckpointPlan {
     }
 }
 
+/// Save or restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Save,
+    Restore,
+}
+
 /// The folder of one checkpoint, as DLIO names it.
 pub fn checkpoint_name(epoch: u64, step: u64) -> String {
     format!("global_epoch{epoch}_step{step}")
 }
 
 impl Spec {
-    fn from_workload(w: &Workload, ranks: u64, opts: PlanOptions) -> Result<Spec, CheckpointError> {
+    fn from_workload(w: &Workload, ranks: u64, opts: PlanOptions) -> Result<Spec, PlanError> {
         let m = &w.model;
         let p = &m.parallelism;
         if ranks == 0 {
@@ -299,7 +307,7 @@ impl Spec {
     }
 
     /// DLIO's `get_num_parameters`.
-    fn num_parameters(&self) -> Result<u64, CheckpointError> {
+    fn num_parameters(&self) -> Result<u64, PlanError> {
         if self.num_layers <= 0 {
             return Ok(0);
         }
@@ -340,7 +348,7 @@ impl Spec {
     }
 
     /// DLIO's `get_layer_parameters` in bytes: the tensors of layer `i` this rank holds.
-    fn layer_bytes(&self, i: i64) -> Result<u64, CheckpointError> {
+    fn layer_bytes(&self, i: i64) -> Result<u64, PlanError> {
         let shard = if self.zero < 3 { 1 } else { self.dp };
         let (h, tp) = (self.h, self.tp);
         let dkv = mul(h / self.heads, self.kv_heads)?;
@@ -365,7 +373,7 @@ impl Spec {
     }
 
     /// DLIO's `__init__` + `save_checkpoint` for one rank.
-    fn rank_shards(&self, rank: u64) -> Result<RankShards, CheckpointError> {
+    fn rank_shards(&self, rank: u64) -> Result<RankShards, PlanError> {
         let c = self.coords(rank);
         let mut out = RankShards::default();
         // ZeRO 0: the data-parallel replicas (ranks past the first model-parallel group) hold
