@@ -9,7 +9,7 @@ if [[ ${CI:-} == true ]]; then
   export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 fi
 
-scripts/system-deps.sh   # libhdf5-dev, Open MPI, libclang-dev
+scripts/system-deps.sh --test   # libhdf5-dev, Open MPI, libclang-dev, chromium
 
 # A Python with the reference readers (format interop tests), maturin and pytest (the Python package).
 VENV=target/test-venv

@@ -113,6 +113,9 @@ enum Command {
     /// Object-store load generator: put or get N objects and report throughput and latency.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// Report on finished results folders (mlstor's or DLIO's): tables, an HTML page with
+    /// charts, two runs compared, or an op-log's requests.
+    Report(commands::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -137,6 +140,7 @@ fn main() -> ExitCode {
             Command::Config(a) => commands::config::run(g, a).await,
             Command::Generate(a) => commands::generate::run(g, a).await,
             Command::Run(a) => commands::run::run(g, a).await,
+            Command::Report(a) => commands::report::run(g, a).await,
         }
     });
     match result {

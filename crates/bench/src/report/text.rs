@@ -7,7 +7,9 @@ use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_BORDERS_ONLY};
 use crate::metrics::latency::Percentiles;
 use crate::plan::memory::MemoryEstimate;
 use crate::plan::{Direction, Plan};
+use crate::report::view::RunView;
 use crate::results::checkpoint::CheckpointSummary;
+use crate::results::read::{MlstorRun, RunFolder};
 use crate::results::summary::{Overall, PhaseSummary, RunSummary, TrainingCheckpoints};
 
 fn row(label: String, p: &PhaseSummary) -> Vec<String> {
@@ -337,6 +339,36 @@ pub fn render_plan(
     out.push_str(&format!("memory per rank (estimated):\n{t}\n"));
     if memory.len() > 16 {
         out.push_str(&format!("... {} more rank(s)\n", memory.len() - 16));
+    }
+    out
+}
+
+/// The report of a finished results folder, from its files alone: mlstor's end-of-run
+/// tables for mlstor's folders, the facts and tables of its view for DLIO's.
+pub fn render_folder(f: &RunFolder) -> String {
+    match &f.run {
+        MlstorRun::Training { summary, .. } => render(&f.title(), summary),
+        MlstorRun::Checkpoint { summary, uri, .. } => render_checkpoint(&f.title(), uri, summary),
+        MlstorRun::Other => render_view(&RunView::of(f)),
+    }
+}
+
+/// A view's facts and tables.
+pub fn render_view(v: &RunView) -> String {
+    let mut out = format!("{} ({}, {})\n", v.title, v.source, v.folder);
+    let mut facts = Table::new();
+    facts.load_preset(UTF8_BORDERS_ONLY);
+    for (k, val) in &v.facts {
+        facts.add_row(vec![k.clone(), val.clone()]);
+    }
+    out.push_str(&format!("{facts}\n"));
+    for t in &v.tables {
+        let mut table = table(&t.header.iter().map(String::as_str).collect::<Vec<_>>());
+        for r in &t.rows {
+            table.add_row(r.clone());
+        }
+        right_align(&mut table, 1);
+        out.push_str(&format!("{}:\n{table}\n", t.title));
     }
     out
 }

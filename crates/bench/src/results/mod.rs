@@ -15,6 +15,7 @@
 
 pub mod checkpoint;
 pub mod dlio;
+pub mod read;
 pub mod summary;
 pub mod write;
 
