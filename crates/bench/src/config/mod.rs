@@ -193,23 +193,35 @@ pub fn resolved_yaml(w: &Workload) -> String {
     serde_yaml_ng::to_string(&v).unwrap_or_default()
 }
 
+/// Whether a key names a credential (`secret_access_key`, `password`, `azure_connection_string`...).
+pub fn is_secret_key(k: &str) -> bool {
+    [
+        "secret",
+        "password",
+        "token",
+        "connection_string",
+        "account_key",
+        "credential",
+    ]
+    .iter()
+    .any(|s| k.to_ascii_lowercase().contains(s))
+}
+
+/// An override (`key=value`, `++workload.key=value`) with its value masked when the key
+/// names a credential.
+pub fn mask_override(o: &str) -> String {
+    match o.split_once('=') {
+        Some((k, _)) if is_secret_key(k) => format!("{k}=***"),
+        _ => o.to_string(),
+    }
+}
+
 /// Replaces the values of credential-like keys with `***`.
 pub fn mask_secrets(v: &mut Value) {
     match v {
         Value::Mapping(m) => {
             for (k, val) in m.iter_mut() {
-                let secret = k.as_str().is_some_and(|k| {
-                    [
-                        "secret",
-                        "password",
-                        "token",
-                        "connection_string",
-                        "account_key",
-                        "credential",
-                    ]
-                    .iter()
-                    .any(|s| k.to_ascii_lowercase().contains(s))
-                });
+                let secret = k.as_str().is_some_and(is_secret_key);
                 if secret && !val.is_null() {
                     *val = Value::String("***".into());
                 } else {
@@ -297,9 +309,24 @@ mod tests {
     #[test]
     fn secrets_are_masked_in_the_resolved_yaml() {
         let mut w = Workload::default();
-        w.storage.storage_options.secret_access_key = Some("hunter2".into());
+        w.storage.storage_options.secret_access_key = Some(schema::SecretString::new("hunter2"));
         let text = resolved_yaml(&w);
         assert!(!text.contains("hunter2") && text.contains("***"), "{text}");
+        assert!(!format!("{w:?}").contains("hunter2"), "Debug never shows it");
+        let json = serde_json::to_string(&w).expect("json");
+        assert!(!json.contains("hunter2"), "nor does serialization: {json}");
+    }
+
+    #[test]
+    fn secret_overrides_are_masked() {
+        assert_eq!(
+            mask_override("storage.storage_options.secret_access_key=abc"),
+            "storage.storage_options.secret_access_key=***"
+        );
+        assert_eq!(
+            mask_override("++workload.reader.batch_size=4"),
+            "++workload.reader.batch_size=4"
+        );
     }
 
     #[test]

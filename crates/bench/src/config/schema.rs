@@ -637,12 +637,40 @@ pub enum LoadBalanceStrategy {
     LeastOutstanding,
 }
 
+/// A credential from the YAML. `Debug` and serialization (the resolved config, results)
+/// show `***`; only [`SecretString::expose`] gives the value, for handing to a client.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(s: impl Into<String>) -> SecretString {
+        SecretString(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Serialize for SecretString {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageOptions {
     pub endpoint_url: Option<String>,
     pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
+    pub secret_access_key: Option<SecretString>,
     pub region: Option<String>,
     pub s3_force_path_style: Option<bool>,
     pub endpoint_uris: Vec<String>,

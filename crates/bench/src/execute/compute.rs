@@ -2,18 +2,48 @@
 //! evaluation step. Drawn as DLIO's `utility.sleep` draws them (a number, or a normal,
 //! uniform, gamma, exponential or Poisson distribution; the absolute value of the draw)
 //! and slept with the operating system's precise sleep (`nanosleep`), not an async timer
-//! with millisecond ticks.
+//! with millisecond ticks. The distributions are `rand_distr`'s, drawn from NumPy's
+//! generator (MT19937, [`NumpyRng`]).
 
+use std::convert::Infallible;
 use std::time::Duration;
+
+use rand_distr::{Distribution, Exp, Gamma, Normal, Poisson, Uniform};
 
 use crate::config::schema::{DistKind, Seconds, TimeDist};
 use crate::plan::numpy_rng::NumpyRng;
+
+/// NumPy's generator as a `rand` random source.
+#[derive(Debug)]
+struct Mt(NumpyRng);
+
+impl rand_core::TryRng for Mt {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(self.0.next_u32())
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        // NumPy's order: the high word first.
+        let hi = u64::from(self.0.next_u32());
+        Ok(hi << 32 | u64::from(self.0.next_u32()))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(4) {
+            let w = self.0.next_u32().to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
 
 /// One emulated time and the generator it is drawn from.
 #[derive(Debug)]
 pub struct TimeModel {
     dist: Seconds,
-    rng: NumpyRng,
+    rng: Mt,
 }
 
 impl TimeModel {
@@ -36,7 +66,7 @@ impl TimeModel {
         };
         TimeModel {
             dist,
-            rng: NumpyRng::seed(seed),
+            rng: Mt(NumpyRng::seed(seed)),
         }
     }
 
@@ -63,67 +93,23 @@ impl TimeModel {
         d
     }
 
-    fn uniform(&mut self) -> f64 {
-        // 53 random bits in (0, 1).
-        let hi = (self.rng.next_u32() >> 5) as u64;
-        let lo = (self.rng.next_u32() >> 6) as u64;
-        ((hi << 26 | lo) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-
-    fn gamma(&mut self, shape: f64) -> f64 {
-        // Marsaglia and Tsang; shape < 1 through the boost u^(1/shape).
-        if shape <= 0.0 {
-            return 0.0;
-        }
-        if shape < 1.0 {
-            return self.gamma(shape + 1.0) * self.uniform().powf(1.0 / shape);
-        }
-        let d = shape - 1.0 / 3.0;
-        let c = 1.0 / (9.0 * d).sqrt();
-        for _ in 0..1000 {
-            let x = self.normal();
-            let v = (1.0 + c * x).powi(3);
-            if v > 0.0 && self.uniform().ln() < 0.5 * x * x + d - d * v + d * v.ln() {
-                return d * v;
-            }
-        }
-        d
-    }
-
-    fn poisson(&mut self, lam: f64) -> f64 {
-        if lam <= 0.0 {
-            return 0.0;
-        }
-        if lam > 30.0 {
-            return (lam + lam.sqrt() * self.normal()).round().max(0.0);
-        }
-        let limit = (-lam).exp();
-        let (mut k, mut p) = (0.0, 1.0);
-        loop {
-            p *= self.uniform();
-            if p <= limit {
-                return k;
-            }
-            k += 1.0;
-        }
-    }
-
+    /// A draw of `d`; parameters a distribution refuses (a zero or negative spread or
+    /// rate, an empty range) give its mean's natural fallback: the mean, the lower bound, 0.
     fn sample(&mut self, d: TimeDist) -> f64 {
         let g = |v: Option<f64>| v.unwrap_or(0.0);
+        let rng = &mut self.rng;
         match d.kind {
-            None | Some(DistKind::Normal) => match d.stdev {
-                Some(sd) if sd > 0.0 => g(d.mean) + sd * self.normal(),
-                _ => g(d.mean),
+            None | Some(DistKind::Normal) => match d.stdev.filter(|&sd| sd > 0.0) {
+                Some(sd) => Normal::new(g(d.mean), sd).map_or(g(d.mean), |n| n.sample(rng)),
+                None => g(d.mean),
             },
-            Some(DistKind::Uniform) => g(d.min) + (g(d.max) - g(d.min)) * self.uniform(),
-            Some(DistKind::Gamma) => self.gamma(g(d.shape)) * g(d.scale),
-            Some(DistKind::Exponential) => -g(d.scale) * self.uniform().ln(),
-            Some(DistKind::Poisson) => self.poisson(g(d.lam)),
+            Some(DistKind::Uniform) => Uniform::new(g(d.min), g(d.max)).map_or(g(d.min), |u| u.sample(rng)),
+            Some(DistKind::Gamma) => Gamma::new(g(d.shape), g(d.scale)).map_or(0.0, |x| x.sample(rng)),
+            Some(DistKind::Exponential) if g(d.scale) > 0.0 => {
+                Exp::new(1.0 / g(d.scale)).map_or(0.0, |x| x.sample(rng))
+            }
+            Some(DistKind::Exponential) => 0.0,
+            Some(DistKind::Poisson) => Poisson::new(g(d.lam)).map_or(0.0, |x| x.sample(rng)),
         }
     }
 }

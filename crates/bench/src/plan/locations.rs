@@ -77,7 +77,7 @@ fn yaml_options(o: &StorageOptions) -> StoreOptions {
     let mut s = StoreOptions {
         endpoint: o.endpoint_url.clone(),
         access_key_id: o.access_key_id.clone(),
-        secret_access_key: o.secret_access_key.clone().map(Secret::new),
+        secret_access_key: o.secret_access_key.as_ref().map(|k| Secret::new(k.expose())),
         region: o.region.clone(),
         endpoints: o.endpoint_uris.clone(),
         load_balance: match o.load_balance_strategy {

@@ -273,7 +273,7 @@ fn header(
     Ok(object(json!({
         "mlstor_version": env!("CARGO_PKG_VERSION"),
         "workload": info.workload_name,
-        "overrides": info.overrides,
+        "overrides": info.overrides.iter().map(|o| config::mask_override(o)).collect::<Vec<_>>(),
         "ranks": ranks,
         "rank_source": info.rank_source,
         "barrier": info.barrier,
@@ -294,7 +294,10 @@ fn header(
 pub fn write_dlio_config(dir: &Path, w: &Workload, overrides: &[String]) -> Result<String, ResultsError> {
     let yaml = config::resolved_yaml(w);
     write_file(dir, "dlio_config/config.yaml", yaml.as_bytes())?;
-    let overrides: Vec<String> = overrides.iter().map(|s| hydra_override(s)).collect();
+    let overrides: Vec<String> = overrides
+        .iter()
+        .map(|s| hydra_override(&config::mask_override(s)))
+        .collect();
     let overrides_yaml = serde_yaml_ng::to_string(&overrides).unwrap_or_default();
     write_file(dir, "dlio_config/overrides.yaml", overrides_yaml.as_bytes())?;
     Ok(yaml)

@@ -119,10 +119,18 @@ pub async fn run(g: &GlobalArgs, cmd: &BenchCommand) -> Result<()> {
     {
         eprintln!("op-log: {n} request(s) in {}", p.display());
     }
-    print(&uri, &spec, &report, opts.endpoints.len() > 1, g.json)
+    let storage = mlstor_bench::execute::storage_json(root, &opts);
+    print(&uri, &spec, &report, &storage, opts.endpoints.len() > 1, g.json)
 }
 
-fn print(uri: &str, spec: &LoadSpec, r: &LoadReport, multi: bool, json_out: bool) -> Result<()> {
+fn print(
+    uri: &str,
+    spec: &LoadSpec,
+    r: &LoadReport,
+    storage: &serde_json::Value,
+    multi: bool,
+    json_out: bool,
+) -> Result<()> {
     let gb = r.bytes as f64 / 1e9;
     let gbps = gb / r.seconds;
     let l = r.requests.latency.percentiles();
@@ -141,6 +149,7 @@ fn print(uri: &str, spec: &LoadSpec, r: &LoadReport, multi: bool, json_out: bool
             },
             "first_byte_ms": (f.count > 0).then(|| json!({"p50": f.p50_ms, "p99": f.p99_ms, "max": f.max_ms})),
             "errors": r.requests.errors,
+            "storage": storage,
             "endpoints": endpoints,
         }));
     }
