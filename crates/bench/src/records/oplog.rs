@@ -13,9 +13,9 @@
 //! first byte the backend could not tell; `error` is empty for a success. Tabs, newlines and
 //! backslashes inside keys and errors are escaped (`\t`, `\n`, `\\`).
 //!
-//! Writing costs the requests little: lines go through a bounded channel to a thread that
-//! formats and compresses them (the requests wait only if that thread falls 64 Ki records
-//! behind). With no op-log nothing of this runs.
+//! Writing costs the requests little: records are queued in batches of 1024 that a thread
+//! of its own formats and compresses (one hand-over per batch, not per record; the requests
+//! wait only if that thread falls 64 batches behind). With no op-log nothing of this runs.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -49,12 +49,22 @@ pub struct LogRecord {
     pub tag: Tag,
 }
 
+/// Records per hand-over to the writer thread.
+const BATCH: usize = 1024;
+
+#[derive(Debug)]
+struct Queue {
+    batch: Vec<LogRecord>,
+    tx: Option<SyncSender<Vec<LogRecord>>>,
+}
+
 /// Writes a rank's records on a thread of its own.
 #[derive(Debug)]
 pub struct OpLogWriter {
     path: PathBuf,
     t0: Instant,
-    tx: Mutex<Option<SyncSender<LogRecord>>>,
+    /// The batch being filled, and the channel to the writer thread (`None` once finished).
+    queue: Mutex<Queue>,
     thread: Mutex<Option<JoinHandle<std::io::Result<u64>>>>,
 }
 
@@ -81,7 +91,7 @@ impl OpLogWriter {
             .map_or(0, |d| d.as_nanos() as u64)
             .saturating_sub(t0.elapsed().as_nanos() as u64);
         let zst = path.extension().is_some_and(|e| e == "zst");
-        let (tx, rx) = sync_channel(64 * 1024);
+        let (tx, rx) = sync_channel(64);
         let thread = std::thread::Builder::new()
             .name("mlstor-oplog".into())
             .spawn(move || write_all(file, zst, rank, unix0, rx))
@@ -89,7 +99,10 @@ impl OpLogWriter {
         Ok(OpLogWriter {
             path: path.to_path_buf(),
             t0,
-            tx: Mutex::new(Some(tx)),
+            queue: Mutex::new(Queue {
+                batch: Vec::with_capacity(BATCH),
+                tx: Some(tx),
+            }),
             thread: Mutex::new(Some(thread)),
         })
     }
@@ -110,15 +123,34 @@ impl OpLogWriter {
             end_ns: since(self.t0, r.end),
             tag: Tag::from_code(r.tag),
         };
-        let tx = lock(&self.tx).clone();
-        if let Some(tx) = tx {
-            let _ = tx.send(line);
+        let full = {
+            let mut q = lock(&self.queue);
+            if q.tx.is_none() {
+                return;
+            }
+            q.batch.push(line);
+            if q.batch.len() < BATCH {
+                return;
+            }
+            let batch = std::mem::replace(&mut q.batch, Vec::with_capacity(BATCH));
+            q.tx.clone().map(|tx| (tx, batch))
+        };
+        if let Some((tx, batch)) = full {
+            let _ = tx.send(batch);
         }
     }
 
     /// Closes the log: waits until every queued record is written; returns the count.
     pub fn finish(&self) -> Result<u64, RecordsError> {
-        lock(&self.tx).take();
+        {
+            let mut q = lock(&self.queue);
+            let rest = std::mem::take(&mut q.batch);
+            if let Some(tx) = q.tx.take()
+                && !rest.is_empty()
+            {
+                let _ = tx.send(rest);
+            }
+        }
         let Some(t) = lock(&self.thread).take() else {
             return Ok(0);
         };
@@ -131,6 +163,13 @@ impl OpLogWriter {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Drop for OpLogWriter {
+    /// A run that fails still leaves a complete, readable log of what it did.
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
 }
 
 fn escape(s: &str) -> String {
@@ -160,7 +199,7 @@ fn write_all(
     zst: bool,
     rank: usize,
     unix0: u64,
-    rx: Receiver<LogRecord>,
+    rx: Receiver<Vec<LogRecord>>,
 ) -> std::io::Result<u64> {
     let buffered = BufWriter::with_capacity(1 << 20, file);
     let mut out: Box<dyn Write> = if zst {
@@ -173,7 +212,7 @@ fn write_all(
         "# mlstor op-log 1\n# rank\t{rank}\n# start_unix_ns\t{unix0}\n{HEADER}"
     )?;
     let mut idx = 0u64;
-    for r in rx {
+    for r in rx.into_iter().flatten() {
         let first = r.first_byte_ns.map_or_else(|| "-".to_string(), |f| f.to_string());
         writeln!(
             out,
