@@ -7,26 +7,10 @@ use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_BORDERS_ONLY};
 use crate::metrics::latency::Percentiles;
 use crate::plan::memory::MemoryEstimate;
 use crate::plan::{Direction, Plan};
-use crate::report::view::RunView;
-use crate::results::checkpoint::CheckpointSummary;
+use crate::report::view::{RunView, TableView, checkpoint_table, epoch_table};
+use crate::results::checkpoint::{CheckpointSummary, PhaseSummary as CheckpointPhase};
 use crate::results::read::{MlstorRun, RunFolder};
-use crate::results::summary::{Overall, PhaseSummary, RunSummary, TrainingCheckpoints};
-
-fn row(label: String, p: &PhaseSummary) -> Vec<String> {
-    vec![
-        label,
-        p.steps.to_string(),
-        format!("{:.2}", p.duration_s),
-        format!("{:.2}", p.au_percent),
-        format!("{:.2}", p.au_min_percent),
-        format!("{:.1}", p.throughput),
-        format!("{:.1}", p.dlio_mib_per_s),
-        format!("{:.1}", p.read_mb_per_s),
-        format!("{:.2}", p.load_s),
-        format!("{:.2}", p.compute_s),
-        format!("{:.2}", p.other_s),
-    ]
-}
+use crate::results::summary::{Overall, RunSummary, TrainingCheckpoints};
 
 fn total_row(label: &str, o: &Overall, steps: u64, duration: f64) -> Vec<String> {
     vec![
@@ -48,6 +32,15 @@ fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_BORDERS_ONLY);
     t.set_header(header.iter().map(Cell::new));
+    t
+}
+
+/// A table of the view as text.
+fn to_table(v: &TableView) -> Table {
+    let mut t = table(&v.header.iter().map(String::as_str).collect::<Vec<_>>());
+    for r in &v.rows {
+        t.add_row(r.clone());
+    }
     t
 }
 
@@ -76,25 +69,7 @@ fn latency_row(name: &str, p: &Percentiles) -> Vec<String> {
 /// The report for a run of `workload` (AU threshold and figures from `s`).
 pub fn render(workload: &str, s: &RunSummary) -> String {
     let mut out = String::new();
-    let mut t = table(&[
-        "epoch",
-        "steps",
-        "time s",
-        "AU %",
-        "min AU %",
-        "samples/s",
-        "MB/s (DLIO)",
-        "MB/s read",
-        "wait s",
-        "compute s",
-        "other s",
-    ]);
-    for e in &s.epochs {
-        t.add_row(row(e.epoch.to_string(), &e.train));
-        if let Some(v) = &e.eval {
-            t.add_row(row(format!("{} eval", e.epoch), v));
-        }
-    }
+    let mut t = to_table(&epoch_table(s));
     let steps = |eval: bool| -> (u64, f64) {
         s.epochs
             .iter()
@@ -193,36 +168,11 @@ pub fn render_checkpoint(workload: &str, uri: &str, s: &CheckpointSummary) -> St
         if s.fsync { "done" } else { "not done" },
         if s.verify { "verified" } else { "not verified" },
     );
-    let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY);
-    t.set_header(vec![
-        "",
-        "checkpoints",
-        "s (slowest rank)",
-        "GB/s (all ranks)",
-        "GB/s per rank",
-        "DLIO GB/s (GiB, rank 0)",
-        "piece ms p50 / p99 / max",
-    ]);
-    for (what, p) in [("save", &s.save), ("restore", &s.restore)] {
-        if let Some(p) = p {
-            t.add_row(vec![
-                what.to_string(),
-                p.checkpoints.len().to_string(),
-                format!("{:.3} ± {:.3}", p.seconds.mean, p.seconds.stdev),
-                format!("{:.3} ± {:.3}", p.gb_per_second.mean, p.gb_per_second.stdev),
-                format!("{:.3}", p.rank_gb_per_second.mean),
-                format!(
-                    "{:.3} ± {:.3}",
-                    p.dlio_gb_per_second.mean, p.dlio_gb_per_second.stdev
-                ),
-                format!(
-                    "{:.1} / {:.1} / {:.1}",
-                    p.latency.p50_ms, p.latency.p99_ms, p.latency.max_ms
-                ),
-            ]);
-        }
-    }
+    let phases: Vec<(&str, &CheckpointPhase)> = [("save", &s.save), ("restore", &s.restore)]
+        .into_iter()
+        .filter_map(|(what, p)| p.as_ref().map(|p| (what, p)))
+        .collect();
+    let t = to_table(&checkpoint_table(&phases));
     out.push_str(&t.to_string());
     out.push('\n');
     for w in &s.warnings {
@@ -363,10 +313,7 @@ pub fn render_view(v: &RunView) -> String {
     }
     out.push_str(&format!("{facts}\n"));
     for t in &v.tables {
-        let mut table = table(&t.header.iter().map(String::as_str).collect::<Vec<_>>());
-        for r in &t.rows {
-            table.add_row(r.clone());
-        }
+        let mut table = to_table(t);
         right_align(&mut table, 1);
         out.push_str(&format!("{}:\n{table}\n", t.title));
     }

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::metrics::latency::Latency;
+use crate::metrics::latency::{Latency, Percentiles};
 use crate::metrics::stats::MeanStd;
 use crate::records::EndpointReport;
 use crate::records::checkpoint::TimedCheckpoint;
@@ -56,13 +56,8 @@ pub struct RankView {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LatencyView {
     pub name: String,
-    pub count: u64,
-    pub mean_ms: f64,
-    pub p50_ms: f64,
-    pub p90_ms: f64,
-    pub p99_ms: f64,
-    pub p999_ms: f64,
-    pub max_ms: f64,
+    #[serde(flatten)]
+    pub percentiles: Percentiles,
     /// `[upper bound ms, count]`, eight buckets a decade, ascending.
     pub buckets: Vec<(f64, u64)>,
 }
@@ -135,13 +130,7 @@ fn latency_view(name: &str, l: &Latency) -> Option<LatencyView> {
     }
     Some(LatencyView {
         name: name.to_string(),
-        count: p.count,
-        mean_ms: p.mean_ms,
-        p50_ms: p.p50_ms,
-        p90_ms: p.p90_ms,
-        p99_ms: p.p99_ms,
-        p999_ms: p.p999_ms,
-        max_ms: p.max_ms,
+        percentiles: p,
         buckets,
     })
 }
@@ -727,7 +716,8 @@ fn sum_endpoints<'a>(all: impl Iterator<Item = &'a EndpointReport>) -> Vec<Endpo
     out
 }
 
-fn epoch_table(s: &RunSummary) -> TableView {
+/// A training run's per-epoch table (the text report adds the totals).
+pub fn epoch_table(s: &RunSummary) -> TableView {
     let row = |label: String, p: &PhaseSummary| {
         vec![
             label,
@@ -771,7 +761,8 @@ fn epoch_table(s: &RunSummary) -> TableView {
     }
 }
 
-fn checkpoint_table(phases: &[(&str, &CheckpointPhase)]) -> TableView {
+/// Saves and restores over all ranks, one row each.
+pub fn checkpoint_table(phases: &[(&str, &CheckpointPhase)]) -> TableView {
     TableView {
         title: "Checkpoints over all ranks".into(),
         header: [
@@ -780,7 +771,7 @@ fn checkpoint_table(phases: &[(&str, &CheckpointPhase)]) -> TableView {
             "s (slowest rank)",
             "GB/s (all ranks)",
             "GB/s per rank",
-            "DLIO GiB/s (rank 0)",
+            "DLIO GB/s (GiB, rank 0)",
             "piece ms p50 / p99 / max",
         ]
         .map(String::from)
@@ -900,7 +891,7 @@ mod tests {
         assert!(
             v.latency
                 .iter()
-                .any(|l| l.name.starts_with("batch load") && l.count == 16)
+                .any(|l| l.name.starts_with("batch load") && l.percentiles.count == 16)
         );
     }
 
