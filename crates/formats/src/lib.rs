@@ -2,8 +2,9 @@
 //! bytes (the benchmark moves them through a store). So far: [`npy`] and [`npz`] (numpy's
 //! formats, as `np.save` / `np.savez` write them), [`tfrecord`] (TensorFlow's record
 //! framing with `tf.train.Example` payloads, plus the DALI index files DLIO creates),
-//! [`csv`], [`indexed_binary`], [`image`] (PNG, JPEG) and, with the `hdf5` feature (it needs
-//! the HDF5 C library), `hdf5`; [`codec`] compresses whole files as pandas does for CSV.
+//! [`csv`], [`indexed_binary`], [`image`] (PNG, JPEG), [`parquet`] (DLIO 3.0.2's columns, row
+//! groups and footer) and, with the `hdf5` feature (it needs the HDF5 C library), `hdf5`;
+//! [`codec`] compresses whole files as pandas does for CSV.
 
 pub mod codec;
 pub mod csv;
@@ -13,6 +14,7 @@ pub mod image;
 pub mod indexed_binary;
 pub mod npy;
 pub mod npz;
+pub mod parquet;
 pub mod tfrecord;
 
 /// Errors of decoding a file: each names what is wrong, none panics.
