@@ -36,6 +36,8 @@ fn formats() -> Vec<(&'static str, &'static str, &'static str)> {
         ("png", "none", "pytorch"),
         ("jpeg", "none", "tensorflow"),
         ("hdf5", "none", "pytorch"),
+        ("parquet", "none", "pytorch"),
+        ("parquet", "zstd", "tensorflow"),
     ]
 }
 

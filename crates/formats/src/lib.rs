@@ -31,6 +31,8 @@ pub enum Error {
     },
     #[error("unsupported {format} content: {reason}")]
     Unsupported { format: &'static str, reason: String },
+    #[error("cannot write the {format} file: {reason}")]
+    Write { format: &'static str, reason: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -46,6 +46,13 @@ use crate::{Error, Result};
 
 const FORMAT: &str = "parquet";
 
+fn write_err(e: impl std::fmt::Display) -> Error {
+    Error::Write {
+        format: FORMAT,
+        reason: e.to_string(),
+    }
+}
+
 fn corrupt(reason: impl Into<String>) -> Error {
     Error::Corrupt {
         format: FORMAT,
@@ -367,6 +374,8 @@ impl<W: Write + Send> Encoder<W> {
                 .map(|c| Field::new(&c.name, c.arrow_type(), false))
                 .collect::<Vec<_>>(),
         ));
+        // pyarrow's defaults otherwise (dictionary encoding on: narrow integers, stored as
+        // INT32, stay about a byte a value, as in DLIO's files).
         let props = WriterProperties::builder()
             .set_compression(codec.parquet())
             .set_max_row_group_size(usize::MAX)
@@ -399,9 +408,9 @@ impl<W: Write + Send> Encoder<W> {
             .zip(raw)
             .map(|(c, r)| c.array(r, rows))
             .collect::<Result<Vec<_>>>()?;
-        let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| corrupt(e.to_string()))?;
-        self.writer.write(&batch).map_err(|e| corrupt(e.to_string()))?;
-        self.writer.flush().map_err(|e| corrupt(e.to_string()))
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(write_err)?;
+        self.writer.write(&batch).map_err(write_err)?;
+        self.writer.flush().map_err(write_err)
     }
 
     /// Bytes written to the sink so far.
@@ -411,7 +420,7 @@ impl<W: Write + Send> Encoder<W> {
 
     /// Writes the footer; returns the sink.
     pub fn finish(self) -> Result<W> {
-        self.writer.into_inner().map_err(|e| corrupt(e.to_string()))
+        self.writer.into_inner().map_err(write_err)
     }
 }
 

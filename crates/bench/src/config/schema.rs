@@ -206,6 +206,67 @@ pub enum Compression {
     Bz2,
     Zip,
     Xz,
+    /// Parquet's codecs (with `gzip` and `none`).
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+/// One column of a parquet dataset (`dataset.parquet.columns`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ParquetColumn {
+    pub name: String,
+    /// DLIO's dtype names: uint8..uint64, int8..int64, float16/32/64, bool, string, binary,
+    /// list (a float list); anything else is DLIO's fallback, a float list.
+    pub dtype: String,
+    /// Elements a row (a `fixed_size_list` when > 1; bytes a row for `binary`).
+    pub size: u64,
+    /// Read this column when the dataset is read selectively (when any column says `read:
+    /// true`, only those are read).
+    pub read: Option<bool>,
+}
+
+impl Default for ParquetColumn {
+    fn default() -> ParquetColumn {
+        ParquetColumn {
+            name: "data".into(),
+            dtype: "float32".into(),
+            size: 1,
+            read: None,
+        }
+    }
+}
+
+/// `dataset.parquet`: DLIO 3.0.2's parquet layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Parquet {
+    /// The columns; none: DLIO's legacy single `data` column of ⌊√record_length⌋² bytes.
+    pub columns: Vec<ParquetColumn>,
+    /// Rows per row group.
+    pub row_group_size: u64,
+    /// Rows generated at a time (0: a row group's); row groups never span two.
+    pub generation_batch_size: u64,
+    /// DLIO's hive partitioning column (not supported by mlstor: refused when set).
+    pub partition_by: Option<String>,
+    /// DLIO's s3dlio generator switch (mlstor always generates itself; ignored).
+    pub use_s3dlio_gen: bool,
+    /// `row_group` (what DLIO 3.0.2 does whatever this says).
+    pub read_mode: Option<String>,
+}
+
+impl Default for Parquet {
+    fn default() -> Parquet {
+        Parquet {
+            columns: Vec::new(),
+            row_group_size: 1024,
+            generation_batch_size: 0,
+            partition_by: None,
+            use_s3dlio_gen: false,
+            read_mode: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -230,6 +291,8 @@ pub struct Dataset {
     pub chunk_size: u64,
     pub keep_files: bool,
     pub generation_buffer_size: u64,
+    /// The parquet layout (`format: parquet`).
+    pub parquet: Parquet,
 }
 
 impl Default for Dataset {
@@ -252,6 +315,7 @@ impl Default for Dataset {
             chunk_size: 0,
             keep_files: true,
             generation_buffer_size: 2 << 30,
+            parquet: Parquet::default(),
         }
     }
 }

@@ -23,6 +23,10 @@ pub enum GenerateError {
         "generating dataset.format {0} is not supported yet (supported: npz, npy, tfrecord, csv, indexed_binary, mmap_indexed_binary, png, jpeg, hdf5)"
     )]
     FormatNotSupported(&'static str),
+    #[error(
+        "dataset.parquet.partition_by {0:?}: hive-partitioned datasets are not generated (DLIO 3.0.2 cannot read them either); remove the key"
+    )]
+    PartitionBy(String),
     #[error("this mlstor was built without HDF5 support: build with `--features hdf5` (needs libhdf5-dev)")]
     NoHdf5,
     #[error("dataset.compression {0:?} is not supported for dataset.format {1}")]
@@ -60,18 +64,26 @@ pub fn check(w: &Workload) -> Result<(), GenerateError> {
         | Format::IndexedBinary
         | Format::MmapIndexedBinary
         | Format::Png
-        | Format::Jpeg => {}
+        | Format::Jpeg
+        | Format::Parquet => {}
         #[cfg(feature = "hdf5")]
         Format::Hdf5 => {}
         #[cfg(not(feature = "hdf5"))]
         Format::Hdf5 => return Err(GenerateError::NoHdf5),
         other => return Err(GenerateError::FormatNotSupported(other.extension())),
     }
+    if let Some(col) = &w.dataset.parquet.partition_by
+        && f == Format::Parquet
+    {
+        return Err(GenerateError::PartitionBy(col.clone()));
+    }
     let c = w.dataset.compression;
     let ok = c == Compression::None
         || (f == Format::Npz && c == Compression::Zip)
         || (f == Format::Hdf5 && matches!(c, Compression::Gzip | Compression::Lzf))
-        || (f == Format::Csv && c != Compression::Lzf);
+        || (f == Format::Csv && matches!(c, Compression::Gzip | Compression::Bz2 | Compression::Zip | Compression::Xz))
+        || (f == Format::Parquet
+            && matches!(c, Compression::Snappy | Compression::Gzip | Compression::Lz4 | Compression::Zstd));
     if !ok {
         return Err(GenerateError::CompressionNotSupported(c, f.extension()));
     }
@@ -107,6 +119,11 @@ pub async fn generate(
             let (w, data, store) = (w.clone(), data.clone(), store.clone());
             let stored = stored_name(&w.dataset, &key);
             async move {
+                if w.dataset.format == Format::Parquet {
+                    let n = super::parquet::write_file(&w, &data, &store, &stored, i).await?;
+                    on_file(n);
+                    return Ok::<u64, GenerateError>(n);
+                }
                 let (body, side_files) = {
                     let key = key.clone();
                     tokio::task::spawn_blocking(move || encode(&w, &data, i, split, &key)).await??

@@ -16,6 +16,7 @@ pub mod compute;
 pub mod generate;
 pub mod load;
 pub mod loader;
+pub mod parquet;
 pub mod train;
 
 use std::path::PathBuf;

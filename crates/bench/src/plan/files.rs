@@ -6,6 +6,7 @@
 //! `size` handles the files `i` with `i mod size = r`.
 
 use mlstor_formats::codec::Codec;
+use mlstor_formats::parquet::{self, ColumnSpec};
 
 use crate::config::schema::{Compression, Dataset, Format};
 
@@ -56,7 +57,40 @@ pub fn file_codec(d: &Dataset) -> Option<Codec> {
         Compression::Bz2 => Some(Codec::Bz2),
         Compression::Zip => Some(Codec::Zip),
         Compression::Xz => Some(Codec::Xz),
-        Compression::None | Compression::Lzf => None,
+        _ => None,
+    }
+}
+
+/// A parquet dataset's columns: `dataset.parquet.columns`, else DLIO's legacy one.
+pub fn parquet_columns(d: &Dataset) -> Vec<ColumnSpec> {
+    if d.parquet.columns.is_empty() {
+        return parquet::legacy_columns(d.record_length_bytes.max(1.0) as u64);
+    }
+    d.parquet
+        .columns
+        .iter()
+        .map(|c| ColumnSpec::new(&c.name, &c.dtype, c.size as usize))
+        .collect()
+}
+
+/// The columns a reader reads: those marked `read: true` when any is, else all (empty).
+pub fn parquet_read_columns(d: &Dataset) -> Vec<String> {
+    d.parquet
+        .columns
+        .iter()
+        .filter(|c| c.read == Some(true))
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+/// The parquet codec `dataset.compression` names.
+pub fn parquet_codec(d: &Dataset) -> parquet::Codec {
+    match d.compression {
+        Compression::Snappy => parquet::Codec::Snappy,
+        Compression::Gzip => parquet::Codec::Gzip,
+        Compression::Lz4 => parquet::Codec::Lz4,
+        Compression::Zstd => parquet::Codec::Zstd,
+        _ => parquet::Codec::None,
     }
 }
 

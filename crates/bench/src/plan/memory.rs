@@ -3,7 +3,8 @@
 //! - **loader**: the batches the emulated framework keeps prefetched: `read_threads ×
 //!   prefetch × batch_size × sample size` (PyTorch's `prefetch_factor` per worker, DLIO's
 //!   `prefetch_size / read_threads`), plus each worker's read buffer (a whole file for formats
-//!   read whole, one sample for ranged ones), plus every file this rank reads under
+//!   read whole, one sample for ranged ones, one row group for parquet), plus every file this
+//!   rank reads under
 //!   `read_type: in_memory`;
 //! - **order**: an epoch's batches of sample references (8 bytes each);
 //! - **checkpoint**: the pieces in flight (`file_concurrency` files, each writing one piece
@@ -60,7 +61,15 @@ impl Plan {
                 d.format,
                 Format::Tfrecord | Format::IndexedBinary | Format::MmapIndexedBinary
             );
-            let buffer = if ranged { sample } else { file };
+            let buffer = if d.format == Format::Parquet {
+                // One row group of the columns read.
+                let row: u64 = super::files::parquet_columns(d).iter().map(|c| c.input_bytes() as u64).sum();
+                row.saturating_mul(d.parquet.row_group_size.min(d.num_samples_per_file).max(1))
+            } else if ranged {
+                sample
+            } else {
+                file
+            };
             m.loader = workers
                 .saturating_mul(prefetch)
                 .saturating_mul(batch)

@@ -27,7 +27,7 @@ use crate::config::schema::Workload;
 pub use checkpoint::{CheckpointPlan, Direction, PlanOptions, checkpoint_name};
 pub use error::PlanError;
 use files::Split;
-use order::{OrderSpec, Sampler, steps_per_epoch};
+use order::{OrderSpec, Sampler, row_stream_steps, steps_per_epoch};
 
 /// One training step block: steps up to `end` (counted from the epoch's start), then a
 /// checkpoint when `checkpoint` (DLIO's `save_ckpt{n}` after `block{n}`).
@@ -271,12 +271,7 @@ fn train_plan(w: &Workload, ranks: u64, dlio_compat: bool) -> Result<TrainPlan, 
     let d = &w.dataset;
     let eval_on = w.workflow.evaluation && d.num_files_eval > 0;
     let eval_steps = if eval_on {
-        steps_per_epoch(
-            d.num_files_eval,
-            d.num_samples_per_file,
-            w.reader.batch_size_eval,
-            ranks,
-        )
+        split_steps(w, d.num_files_eval, w.reader.batch_size_eval, ranks)
     } else {
         0
     };
@@ -333,27 +328,29 @@ fn train_plan(w: &Workload, ranks: u64, dlio_compat: bool) -> Result<TrainPlan, 
     }
     Ok(TrainPlan {
         sampler,
-        steps_per_epoch: steps_per_epoch(
-            d.num_files_train,
-            d.num_samples_per_file,
-            w.reader.batch_size,
-            ranks,
-        ),
+        steps_per_epoch: split_steps(w, d.num_files_train, w.reader.batch_size, ranks),
         epochs,
         eval_steps,
     })
+}
+
+/// Steps of an epoch over `files` files in batches of `batch`: DLIO's count, or for
+/// streamed rows (parquet) what the workers' whole batches add up to.
+fn split_steps(w: &Workload, files: u64, batch: u64, ranks: u64) -> u64 {
+    let d = &w.dataset;
+    let streamed = Sampler::of(w.reader.loader(w.framework), d.format) == Some(Sampler::RowStream);
+    if streamed {
+        row_stream_steps(files, d.num_samples_per_file, batch, ranks, w.reader.read_threads)
+    } else {
+        steps_per_epoch(files, d.num_samples_per_file, batch, ranks)
+    }
 }
 
 /// Steps of each epoch: DLIO's steps per epoch, with `total_training_steps` capping the run
 /// (mlstor) or each epoch (`dlio_compat`, as DLIO's loop does).
 fn epoch_steps(w: &Workload, ranks: u64, dlio_compat: bool) -> Result<Vec<u64>, PlanError> {
     let d = &w.dataset;
-    let per_epoch = steps_per_epoch(
-        d.num_files_train,
-        d.num_samples_per_file,
-        w.reader.batch_size,
-        ranks,
-    );
+    let per_epoch = split_steps(w, d.num_files_train, w.reader.batch_size, ranks);
     if per_epoch == 0 {
         return Err(PlanError::Train(format!(
             "{} training samples ({} files x {}) cannot fill one step of reader.batch_size {} on {ranks} rank(s)",

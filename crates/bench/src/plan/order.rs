@@ -44,10 +44,20 @@ pub enum Sampler {
     Iterative,
     /// TensorFlow's native TFRecord pipeline.
     TfRecord,
+    /// Parquet, as DLIO 3.0.2's iterable readers stream it: whole files to ranks in turn, a
+    /// rank's files to its loader workers in turn, each worker reading its files' rows in
+    /// order (row group by row group) in batches, the rest of its rows dropped; batch `k`
+    /// from worker `k mod workers`.
+    RowStream,
 }
 
 impl Sampler {
     pub fn of(loader: DataLoader, format: Format) -> Option<Sampler> {
+        if format == Format::Parquet
+            && matches!(loader, DataLoader::Pytorch | DataLoader::Dali | DataLoader::Tensorflow)
+        {
+            return Some(Sampler::RowStream);
+        }
         match loader {
             DataLoader::Pytorch | DataLoader::Dali => Some(Sampler::Index),
             DataLoader::Tensorflow if format == Format::Tfrecord => Some(Sampler::TfRecord),
@@ -111,6 +121,16 @@ pub enum OrderError {
     EmptyShard { rank: u64, batch: u64 },
 }
 
+/// Steps of an epoch streaming rows ([`Sampler::RowStream`]): every worker yields the same
+/// number of whole batches, the fewest any worker's files hold.
+pub fn row_stream_steps(files: u64, samples_per_file: u64, batch_size: u64, ranks: u64, read_threads: u64) -> u64 {
+    let per_rank = files / ranks.max(1);
+    let workers = read_threads.max(1);
+    // The last worker holds the fewest files: floor(per_rank / workers).
+    let rows = (per_rank / workers) * samples_per_file;
+    workers * (rows / batch_size.max(1))
+}
+
 /// DLIO's steps per epoch: `floor(files · samples_per_file / batch_size / ranks)`.
 pub fn steps_per_epoch(files: u64, samples_per_file: u64, batch_size: u64, ranks: u64) -> u64 {
     (files * samples_per_file) / batch_size.max(1) / ranks.max(1)
@@ -142,13 +162,13 @@ impl OrderSpec {
     /// This rank's `steps` batches of `epoch` (1-based), in the order the training loop
     /// takes them; batch `k` is built by worker `k mod read_threads`.
     pub fn epoch_batches(&self, epoch: u64, steps: u64) -> Result<Vec<Vec<SampleRef>>, OrderError> {
-        if !self.dlio_compat {
-            return Ok(self.mlstor_order(epoch, steps));
-        }
-        match self.sampler {
-            Sampler::Index => self.dlio_index(steps),
-            Sampler::Iterative => self.dlio_iterative(epoch, steps),
-            Sampler::TfRecord => self.dlio_tfrecord(epoch, steps),
+        match (self.sampler, self.dlio_compat) {
+            // DLIO 3.0.2's own order: the same with or without dlio_compat.
+            (Sampler::RowStream, _) => Ok(self.row_stream(epoch, steps)),
+            (_, false) => Ok(self.mlstor_order(epoch, steps)),
+            (Sampler::Index, true) => self.dlio_index(steps),
+            (Sampler::Iterative, true) => self.dlio_iterative(epoch, steps),
+            (Sampler::TfRecord, true) => self.dlio_tfrecord(epoch, steps),
         }
     }
 
@@ -172,7 +192,7 @@ impl OrderSpec {
             let mut rng = NumpyRng::seed(s ^ 0x5eed_5a3e);
             match self.sampler {
                 Sampler::Index => rng.shuffle(&mut samples),
-                Sampler::Iterative | Sampler::TfRecord => {
+                Sampler::Iterative | Sampler::TfRecord | Sampler::RowStream => {
                     samples = buffer_shuffle(samples, self.shuffle_size, &mut rng)
                 }
             }
@@ -182,6 +202,45 @@ impl OrderSpec {
         let start = (self.rank as usize * per_rank).min(samples.len());
         let end = (start + per_rank).min(samples.len());
         samples[start..end].chunks(b).map(<[SampleRef]>::to_vec).collect()
+    }
+
+    /// [`Sampler::RowStream`]'s batches: the file list (shuffled per epoch with
+    /// `file_shuffle`), files `r, r+P, ...` of it to rank `r` (`floor(N/P)` each, as DLIO
+    /// 3.0.2 shards), those to the workers in turn; each worker's rows in order, cut into
+    /// batches; worker `k mod W`'s next batch is batch `k`.
+    fn row_stream(&self, epoch: u64, steps: u64) -> Vec<Vec<SampleRef>> {
+        let mut files: Vec<u32> = (0..self.files as u32).collect();
+        if let Some(s) = self.epoch_seed(self.file_shuffle, epoch) {
+            NumpyRng::seed(s).shuffle(&mut files);
+        }
+        let ranks = self.ranks.max(1) as usize;
+        let per_rank = files.len() / ranks;
+        let mine: Vec<u32> = files
+            .iter()
+            .skip(self.rank as usize)
+            .step_by(ranks)
+            .take(per_rank)
+            .copied()
+            .collect();
+        let w = self.workers();
+        let b = self.batch_size.max(1) as usize;
+        let per_file = self.samples_per_file as u32;
+        let streams: Vec<Vec<Vec<SampleRef>>> = (0..w)
+            .map(|k| {
+                let rows: Vec<SampleRef> = mine
+                    .iter()
+                    .skip(k)
+                    .step_by(w)
+                    .flat_map(|&file| (0..per_file).map(move |sample| SampleRef { file, sample }))
+                    .collect();
+                rows.chunks_exact(b).map(<[SampleRef]>::to_vec).collect()
+            })
+            .collect();
+        let each = streams.iter().map(Vec::len).min().unwrap_or(0);
+        (0..each * w)
+            .map(|k| streams[k % w][k / w].clone())
+            .take(steps as usize)
+            .collect()
     }
 
     fn global(&self, g: u64) -> SampleRef {
@@ -554,6 +613,28 @@ mod tests {
         let mut sorted = out.clone();
         sorted.sort();
         assert_eq!(sorted, (0..1000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn row_streams_keep_each_workers_rows_in_order() {
+        let mut s = spec(12, 3, 4, 1, 2);
+        s.sampler = Sampler::RowStream;
+        s.read_threads = 2;
+        // 12 files / 2 ranks: rank 1 has files 1,3,5,7,9,11; worker 0 takes 1,5,9, worker 1 3,7,11.
+        let steps = row_stream_steps(12, 3, 4, 2, 2);
+        assert_eq!(steps, 4, "each worker: 9 rows = 2 batches of 4 (1 row dropped)");
+        let b = s.epoch_batches(1, steps).expect("batches");
+        assert_eq!(b.len(), 4);
+        let files = |k: usize| b[k].iter().map(|r| r.file).collect::<Vec<_>>();
+        assert_eq!(files(0), [1, 1, 1, 5], "worker 0's first batch");
+        assert_eq!(files(1), [3, 3, 3, 7], "worker 1's first batch");
+        assert_eq!(files(2), [5, 5, 9, 9]);
+        assert_eq!(b[0].iter().map(|r| r.sample).collect::<Vec<_>>(), [0, 1, 2, 0]);
+        s.file_shuffle = Shuffle::Seed;
+        let e1 = s.epoch_batches(1, steps).expect("e1");
+        let e2 = s.epoch_batches(2, steps).expect("e2");
+        assert_ne!(e1, e2, "files reshuffled every epoch");
+        assert!(e1.iter().all(|batch| batch.windows(2).all(|p| p[0].file != p[1].file || p[0].sample + 1 == p[1].sample)));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use futures::TryStreamExt;
-use mlstor_formats::{indexed_binary, tfrecord};
+use mlstor_formats::{indexed_binary, parquet, tfrecord};
 use mlstor_store::{ListEntry, ListMode, Store, StoreExt};
 
 use super::error::LoaderError;
@@ -21,12 +21,16 @@ pub enum Access {
     /// Each sample is a byte range found through an index (TFRecord's DALI index,
     /// indexed binary's offset and size files).
     Ranged,
+    /// Samples are rows of row groups: the footer once per file, then each row group's
+    /// column chunks as byte ranges (parquet).
+    RowGroups,
 }
 
 impl Access {
     pub fn of(format: Format) -> Access {
         match format {
             Format::Tfrecord | Format::IndexedBinary | Format::MmapIndexedBinary => Access::Ranged,
+            Format::Parquet => Access::RowGroups,
             _ => Access::WholeFile,
         }
     }
@@ -49,6 +53,8 @@ pub struct SplitFiles {
     pub format: Format,
     /// Per file: `(offset, length)` of every sample, for [`Access::Ranged`] formats.
     ranges: Vec<OnceLock<SampleRanges>>,
+    /// Per file: its parquet layout (footer), for [`Access::RowGroups`].
+    layouts: Vec<OnceLock<Arc<parquet::Layout>>>,
 }
 
 impl SplitFiles {
@@ -98,6 +104,7 @@ impl SplitFiles {
         Ok(SplitFiles {
             split,
             ranges: (0..keys.len()).map(|_| OnceLock::new()).collect(),
+            layouts: (0..keys.len()).map(|_| OnceLock::new()).collect(),
             generated_index: keys.iter().map(|k| name_index(k)).collect(),
             sizes,
             keys,
@@ -123,6 +130,39 @@ impl SplitFiles {
     /// Total bytes of the split.
     pub fn bytes(&self) -> u64 {
         self.sizes.iter().sum()
+    }
+
+    /// File `f`'s parquet layout, reading its footer on first use (two ranged reads: the
+    /// last 8 bytes, then the metadata).
+    pub async fn parquet_layout(&self, store: &dyn Store, f: usize) -> Result<Arc<parquet::Layout>, LoaderError> {
+        if let Some(l) = self.layouts[f].get() {
+            return Ok(l.clone());
+        }
+        let key = &self.keys[f];
+        let size = self.sizes[f];
+        let uri = || format!("{}/{key}", store.root().trim_end_matches('/'));
+        let bad = |e: mlstor_formats::Error| LoaderError::Decode {
+            uri: uri(),
+            sample: 0,
+            source: e,
+        };
+        if size < 2 * parquet::TAIL {
+            return Err(bad(mlstor_formats::Error::Corrupt {
+                format: "parquet",
+                reason: format!("{size} bytes is too short for a parquet file"),
+            }));
+        }
+        let tail = store.get_range(key, size - parquet::TAIL, parquet::TAIL).await?;
+        let len = parquet::footer_length(&tail).map_err(bad)?;
+        let start = (size - parquet::TAIL).checked_sub(len).ok_or_else(|| {
+            bad(mlstor_formats::Error::Corrupt {
+                format: "parquet",
+                reason: format!("its footer says {len} bytes of metadata in a {size}-byte file"),
+            })
+        })?;
+        let meta = store.get_range(key, start, len).await?;
+        let layout = parquet::parse_metadata(&meta, size).map_err(bad)?;
+        Ok(self.layouts[f].get_or_init(|| Arc::new(layout)).clone())
     }
 
     /// Where the samples of file `f` lie (ranged formats), reading its index on first use.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use mlstor_datagen::DataGen;
 use mlstor_formats::codec::Codec;
+use mlstor_formats::parquet::{self, ColumnSpec};
 use mlstor_formats::{csv, image, npy, npz, tfrecord};
 use mlstor_store::Store;
 
@@ -16,7 +17,8 @@ use super::dataset::{Access, SplitFiles};
 use super::error::LoaderError;
 use crate::config::schema::{Format, Workload};
 use crate::execute::generate::verify_sample;
-use crate::plan::files::file_codec;
+use crate::execute::parquet::column_bytes;
+use crate::plan::files::{file_codec, parquet_columns, parquet_read_columns};
 use crate::plan::order::SampleRef;
 use crate::records::Tag;
 
@@ -39,7 +41,23 @@ pub struct WorkerState {
     buf: Vec<u8>,
     last: Option<usize>,
     resident: HashMap<usize, Vec<u8>>,
+    /// The parquet row group (file, group) whose bytes were read last.
+    row_group: Option<(usize, usize)>,
 }
+
+/// What reading a parquet dataset needs: its columns and the ones read.
+#[derive(Debug, Clone)]
+struct ParquetRead {
+    columns: Vec<ColumnSpec>,
+    /// Names of the columns read (empty: all).
+    selected: Vec<String>,
+    /// Their row bytes as DLIO counts them.
+    row_bytes: u64,
+}
+
+/// Gaps between selected column chunks up to this size are read through (one request
+/// instead of two).
+const COALESCE_GAP: u64 = 64 << 10;
 
 /// Reads samples of one split.
 #[derive(Debug)]
@@ -50,6 +68,7 @@ pub struct SampleReader {
     transfer_size: Option<u64>,
     residency: Residency,
     verify: Option<(Workload, DataGen)>,
+    parquet: Option<ParquetRead>,
 }
 
 impl SampleReader {
@@ -60,8 +79,23 @@ impl SampleReader {
         residency: Residency,
         verify: Option<DataGen>,
     ) -> SampleReader {
+        let parquet = (w.dataset.format == Format::Parquet).then(|| {
+            let columns = parquet_columns(&w.dataset);
+            let selected = parquet_read_columns(&w.dataset);
+            let row_bytes = columns
+                .iter()
+                .filter(|c| selected.is_empty() || selected.contains(&c.name))
+                .map(ColumnSpec::dlio_row_bytes)
+                .sum();
+            ParquetRead {
+                columns,
+                selected,
+                row_bytes,
+            }
+        });
         SampleReader {
             store,
+            parquet,
             codec: file_codec(&w.dataset),
             transfer_size: w.reader.transfer_size.filter(|&t| t > 0),
             residency,
@@ -104,6 +138,7 @@ impl SampleReader {
                 }
                 len
             }
+            Access::RowGroups => self.read_row(f, s.sample as u64, st).await?,
             Access::Ranged => {
                 // The index is the file's metadata, not the phase's reading.
                 let ranges = Tag::Setup
@@ -135,6 +170,64 @@ impl SampleReader {
             }
         };
         Ok(decoded)
+    }
+
+    /// Row `row` of parquet file `f`: its row group's chunks are read (one request per
+    /// range; none when the worker read that row group last), checked against the generator
+    /// with `verify`; returns the row's bytes as DLIO counts them.
+    async fn read_row(&self, f: usize, row: u64, st: &mut WorkerState) -> Result<u64, LoaderError> {
+        let Some(pq) = &self.parquet else {
+            return Ok(0);
+        };
+        // The footer is the file's metadata, not the phase's reading.
+        let layout = Tag::Setup
+            .scope(self.files.parquet_layout(self.store.as_ref(), f))
+            .await?;
+        let g = layout.row_group_of(row).ok_or_else(|| {
+            self.decode_err(
+                f,
+                row,
+                mlstor_formats::Error::NoSuchSample {
+                    format: "parquet",
+                    index: row,
+                    have: layout.rows,
+                },
+            )
+        })?;
+        if st.row_group == Some((f, g)) {
+            return Ok(pq.row_bytes);
+        }
+        st.row_group = None;
+        let columns = layout.select(&pq.selected).map_err(|e| self.decode_err(f, row, e))?;
+        let mut pieces = Vec::new();
+        for r in layout.row_group_ranges(g, &columns, COALESCE_GAP) {
+            let len = r.end - r.start;
+            self.fetch(f, r.start, len, &mut st.buf).await?;
+            if self.verify.is_some() {
+                pieces.push((r.start, bytes::Bytes::copy_from_slice(&st.buf[..len as usize])));
+            }
+        }
+        if let Some((_, data)) = &self.verify {
+            let batch = parquet::decode_row_group(&layout, g, &columns, pieces).map_err(|e| self.decode_err(f, row, e))?;
+            let rg = &layout.row_groups[g];
+            for (j, &c) in columns.iter().enumerate() {
+                let (Some(spec), Some(col)) = (pq.columns.get(c), batch.columns().get(j)) else {
+                    return Err(LoaderError::Verify {
+                        uri: self.uri(f),
+                        sample: row,
+                        reason: format!("column {c} is not one the workload's dataset.parquet names"),
+                    });
+                };
+                let want = column_bytes(data, self.files.generated_index(f), c, spec, layout.rows, rg.first_row, rg.rows);
+                parquet::check_column(spec, col.as_ref(), &want).map_err(|reason| LoaderError::Verify {
+                    uri: self.uri(f),
+                    sample: row,
+                    reason: format!("row group {g}: {reason}"),
+                })?;
+            }
+        }
+        st.row_group = Some((f, g));
+        Ok(pq.row_bytes)
     }
 
     fn decode_err(&self, f: usize, sample: u64, source: mlstor_formats::Error) -> LoaderError {
