@@ -119,6 +119,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The parquet crate can panic on damaged pages; the decoder catches that and returns an
+    // error, which is what the user sees (not the panic's own message).
+    let report_panic = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !mlstor_formats::parquet::in_guarded_decode() {
+            report_panic(info);
+        }
+    }));
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

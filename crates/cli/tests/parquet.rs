@@ -12,7 +12,13 @@ use common::{fails, json, ok, python, run_python};
 /// A parquet workload: 4 files of 8 rows in row groups of 2, three columns (b is large and
 /// not read when `selective`).
 fn workload(dir: &Path, selective: bool) -> std::path::PathBuf {
-    let read = |r: bool| if selective { format!("\n        read: {r}") } else { String::new() };
+    let read = |r: bool| {
+        if selective {
+            format!("\n        read: {r}")
+        } else {
+            String::new()
+        }
+    };
     let yaml = format!(
         "model:\n  name: parquet_test\nframework: pytorch\n\
          workflow:\n  generate_data: True\n  train: True\n\
@@ -41,7 +47,12 @@ fn log_records(path: &Path) -> Vec<(String, String, u64, String)> {
         .filter(|l| !l.starts_with('#') && !l.starts_with("idx\t"))
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            (f[2].to_string(), f[3].to_string(), f[4].parse().expect("bytes"), f[12].to_string())
+            (
+                f[2].to_string(),
+                f[3].to_string(),
+                f[4].parse().expect("bytes"),
+                f[12].to_string(),
+            )
         })
         .collect()
 }
@@ -75,15 +86,27 @@ fn parquet_reads_one_range_per_row_group() {
     // 4 files x 4 row groups, each read once, whole (all columns are contiguous).
     let mut per_file: HashMap<&str, usize> = HashMap::new();
     for r in &train {
-        assert_eq!(r.0, "get_into", "only ranged reads into the worker's buffer: {r:?}");
+        assert_eq!(
+            r.0, "get_into",
+            "only ranged reads into the worker's buffer: {r:?}"
+        );
         *per_file.entry(r.1.as_str()).or_default() += 1;
     }
     assert_eq!(per_file.len(), 4, "{per_file:?}");
-    assert!(per_file.values().all(|&n| n == 4), "one request per row group: {per_file:?}");
+    assert!(
+        per_file.values().all(|&n| n == 4),
+        "one request per row group: {per_file:?}"
+    );
     // The footer once per file: two small ranged reads (its length, then the metadata).
-    let footers = log.iter().filter(|r| r.3 == "setup" && r.0 == "get_range").count();
+    let footers = log
+        .iter()
+        .filter(|r| r.3 == "setup" && r.0 == "get_range")
+        .count();
     assert_eq!(footers, 2 * 4, "{log:?}");
-    assert!(!log.iter().any(|r| r.0 == "get" && r.1.ends_with(".parquet")), "no whole-file reads");
+    assert!(
+        !log.iter().any(|r| r.0 == "get" && r.1.ends_with(".parquet")),
+        "no whole-file reads"
+    );
     let steps = results["summary"]["epochs"][0]["train"]["steps"].as_u64();
     assert_eq!(steps, Some(16), "32 rows in batches of 2");
 }
@@ -101,7 +124,10 @@ fn parquet_selective_columns_read_only_their_chunks() {
         .flatten()
         .map(|e| e.metadata().expect("stat").len())
         .sum();
-    assert!(read * 10 < sizes, "b's 80 KB a row group is not read: {read} of {sizes} bytes");
+    assert!(
+        read * 10 < sizes,
+        "b's 80 KB a row group is not read: {read} of {sizes} bytes"
+    );
     assert_eq!(results["summary"]["train"]["bytes_read"].as_u64(), Some(read));
 }
 
@@ -113,7 +139,10 @@ fn parquet_damaged_files_are_named() {
     ok(d.path(), &["generate", y]);
     let victim = d.path().join("data/train/img_1_of_4.parquet");
     let len = std::fs::metadata(&victim).expect("file").len();
-    let f = std::fs::OpenOptions::new().write(true).open(&victim).expect("open");
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&victim)
+        .expect("open");
     f.set_len(len - 5).expect("truncate");
     let run = ["run", y, "--quiet", "--set", "workflow.generate_data=False"];
     fails(d.path(), &run, "img_1_of_4.parquet");
@@ -145,7 +174,10 @@ fn parquet_interop_with_pyarrow() {
                f.metadata.row_group(0).column(0).compression, len(t.column('b')[0]))",
         &d.path().join("data/train/img_0_of_4.parquet"),
     );
-    assert_eq!(got, "8 4 fixed_size_list<item: float>[16] fixed_size_list<item: double>[4] SNAPPY 40000");
+    assert_eq!(
+        got,
+        "8 4 fixed_size_list<item: float>[16] fixed_size_list<item: double>[4] SNAPPY 40000"
+    );
     // mlstor trains on files pyarrow writes in DLIO's layout (legacy one-column schema).
     let out = d.path().join("pa");
     run_python(
@@ -182,6 +214,12 @@ fn parquet_interop_with_pyarrow() {
         ],
     );
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
-    assert_eq!(v["summary"]["epochs"][0]["train"]["samples"], 24, "every row of pyarrow's files");
-    assert_eq!(v["summary"]["epochs"][0]["train"]["requests"], 8, "4 files x 2 row groups");
+    assert_eq!(
+        v["summary"]["epochs"][0]["train"]["samples"], 24,
+        "every row of pyarrow's files"
+    );
+    assert_eq!(
+        v["summary"]["epochs"][0]["train"]["requests"], 8,
+        "4 files x 2 row groups"
+    );
 }

@@ -624,8 +624,20 @@ pub fn decode_row_group(
     pieces: Vec<(u64, Bytes)>,
 ) -> Result<RecordBatch> {
     let decode = std::panic::AssertUnwindSafe(|| decode_unguarded(layout, g, columns, pieces));
-    std::panic::catch_unwind(decode)
-        .unwrap_or_else(|_| Err(corrupt(format!("row group {g}: its pages cannot be decoded"))))
+    GUARDED.set(true);
+    let r = std::panic::catch_unwind(decode);
+    GUARDED.set(false);
+    r.unwrap_or_else(|_| Err(corrupt(format!("row group {g}: its pages cannot be decoded"))))
+}
+
+thread_local! {
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside [`decode_row_group`], whose panics become errors: a panic
+/// hook can stay silent about those.
+pub fn in_guarded_decode() -> bool {
+    GUARDED.get()
 }
 
 fn decode_unguarded(

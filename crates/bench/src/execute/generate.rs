@@ -81,9 +81,16 @@ pub fn check(w: &Workload) -> Result<(), GenerateError> {
     let ok = c == Compression::None
         || (f == Format::Npz && c == Compression::Zip)
         || (f == Format::Hdf5 && matches!(c, Compression::Gzip | Compression::Lzf))
-        || (f == Format::Csv && matches!(c, Compression::Gzip | Compression::Bz2 | Compression::Zip | Compression::Xz))
+        || (f == Format::Csv
+            && matches!(
+                c,
+                Compression::Gzip | Compression::Bz2 | Compression::Zip | Compression::Xz
+            ))
         || (f == Format::Parquet
-            && matches!(c, Compression::Snappy | Compression::Gzip | Compression::Lz4 | Compression::Zstd));
+            && matches!(
+                c,
+                Compression::Snappy | Compression::Gzip | Compression::Lz4 | Compression::Zstd
+            ));
     if !ok {
         return Err(GenerateError::CompressionNotSupported(c, f.extension()));
     }

@@ -39,7 +39,13 @@ pub fn column_bytes(
 ) -> Vec<u8> {
     let width = col.input_bytes() as u64;
     let mut out = vec![0u8; (rows * width) as usize];
-    data.fill(content_id(i, c), rows_in_file * width, first * width, &mut out, &mut Vec::new());
+    data.fill(
+        content_id(i, c),
+        rows_in_file * width,
+        first * width,
+        &mut out,
+        &mut Vec::new(),
+    );
     out
 }
 

@@ -63,7 +63,10 @@ impl Plan {
             );
             let buffer = if d.format == Format::Parquet {
                 // One row group of the columns read.
-                let row: u64 = super::files::parquet_columns(d).iter().map(|c| c.input_bytes() as u64).sum();
+                let row: u64 = super::files::parquet_columns(d)
+                    .iter()
+                    .map(|c| c.input_bytes() as u64)
+                    .sum();
                 row.saturating_mul(d.parquet.row_group_size.min(d.num_samples_per_file).max(1))
             } else if ranged {
                 sample

@@ -54,7 +54,10 @@ pub enum Sampler {
 impl Sampler {
     pub fn of(loader: DataLoader, format: Format) -> Option<Sampler> {
         if format == Format::Parquet
-            && matches!(loader, DataLoader::Pytorch | DataLoader::Dali | DataLoader::Tensorflow)
+            && matches!(
+                loader,
+                DataLoader::Pytorch | DataLoader::Dali | DataLoader::Tensorflow
+            )
         {
             return Some(Sampler::RowStream);
         }
@@ -123,7 +126,13 @@ pub enum OrderError {
 
 /// Steps of an epoch streaming rows ([`Sampler::RowStream`]): every worker yields the same
 /// number of whole batches, the fewest any worker's files hold.
-pub fn row_stream_steps(files: u64, samples_per_file: u64, batch_size: u64, ranks: u64, read_threads: u64) -> u64 {
+pub fn row_stream_steps(
+    files: u64,
+    samples_per_file: u64,
+    batch_size: u64,
+    ranks: u64,
+    read_threads: u64,
+) -> u64 {
     let per_rank = files / ranks.max(1);
     let workers = read_threads.max(1);
     // The last worker holds the fewest files: floor(per_rank / workers).
@@ -634,7 +643,11 @@ mod tests {
         let e1 = s.epoch_batches(1, steps).expect("e1");
         let e2 = s.epoch_batches(2, steps).expect("e2");
         assert_ne!(e1, e2, "files reshuffled every epoch");
-        assert!(e1.iter().all(|batch| batch.windows(2).all(|p| p[0].file != p[1].file || p[0].sample + 1 == p[1].sample)));
+        assert!(e1.iter().all(|batch| {
+            batch
+                .windows(2)
+                .all(|p| p[0].file != p[1].file || p[0].sample + 1 == p[1].sample)
+        }));
     }
 
     #[test]

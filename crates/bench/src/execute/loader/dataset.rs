@@ -134,7 +134,11 @@ impl SplitFiles {
 
     /// File `f`'s parquet layout, reading its footer on first use (two ranged reads: the
     /// last 8 bytes, then the metadata).
-    pub async fn parquet_layout(&self, store: &dyn Store, f: usize) -> Result<Arc<parquet::Layout>, LoaderError> {
+    pub async fn parquet_layout(
+        &self,
+        store: &dyn Store,
+        f: usize,
+    ) -> Result<Arc<parquet::Layout>, LoaderError> {
         if let Some(l) = self.layouts[f].get() {
             return Ok(l.clone());
         }

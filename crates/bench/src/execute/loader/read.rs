@@ -198,7 +198,9 @@ impl SampleReader {
             return Ok(pq.row_bytes);
         }
         st.row_group = None;
-        let columns = layout.select(&pq.selected).map_err(|e| self.decode_err(f, row, e))?;
+        let columns = layout
+            .select(&pq.selected)
+            .map_err(|e| self.decode_err(f, row, e))?;
         let mut pieces = Vec::new();
         for r in layout.row_group_ranges(g, &columns, COALESCE_GAP) {
             let len = r.end - r.start;
@@ -208,7 +210,8 @@ impl SampleReader {
             }
         }
         if let Some((_, data)) = &self.verify {
-            let batch = parquet::decode_row_group(&layout, g, &columns, pieces).map_err(|e| self.decode_err(f, row, e))?;
+            let batch = parquet::decode_row_group(&layout, g, &columns, pieces)
+                .map_err(|e| self.decode_err(f, row, e))?;
             let rg = &layout.row_groups[g];
             for (j, &c) in columns.iter().enumerate() {
                 let (Some(spec), Some(col)) = (pq.columns.get(c), batch.columns().get(j)) else {
@@ -218,7 +221,15 @@ impl SampleReader {
                         reason: format!("column {c} is not one the workload's dataset.parquet names"),
                     });
                 };
-                let want = column_bytes(data, self.files.generated_index(f), c, spec, layout.rows, rg.first_row, rg.rows);
+                let want = column_bytes(
+                    data,
+                    self.files.generated_index(f),
+                    c,
+                    spec,
+                    layout.rows,
+                    rg.first_row,
+                    rg.rows,
+                );
                 parquet::check_column(spec, col.as_ref(), &want).map_err(|reason| LoaderError::Verify {
                     uri: self.uri(f),
                     sample: row,
