@@ -19,7 +19,7 @@ use super::loader::read::{Residency, SampleReader};
 use super::loader::{EpochLoader, Loader, LoaderError, LoaderSettings};
 use crate::config::schema::ReadType;
 use crate::host::{HostInfo, cpu_seconds, timestamp};
-use crate::metrics::au::{StepTimes, block_metrics, eval_metrics};
+use crate::metrics::au::{Formula, StepTimes, block_metrics, eval_metrics};
 use crate::metrics::latency::Latency;
 use crate::plan::files::Split;
 use crate::plan::memory::prefetch_factor;
@@ -360,9 +360,21 @@ fn run_steps(
     let m = &w.output.metric;
     let (ex_start, ex_end) = (m.exclude_start_steps as usize, m.exclude_end_steps as usize);
     let metrics = if shape.eval {
-        eval_metrics(&times, shape.planned, wall, shape.batch, ex_start, ex_end)
+        eval_metrics(&times, shape.planned, wall, shape.batch, (ex_start, ex_end))
     } else {
-        block_metrics(&times, shape.planned, wall, shape.batch, ex_start, ex_end)
+        let formula = if s.plan.dlio_compat {
+            Formula::DlioV2
+        } else {
+            Formula::Dlio302
+        };
+        block_metrics(
+            &times,
+            shape.planned,
+            wall,
+            shape.batch,
+            (ex_start, ex_end),
+            formula,
+        )
     };
     let load_s: f64 = arrays.load.iter().sum();
     Ok(PhaseReport {

@@ -1,14 +1,16 @@
 //! Accelerator utilisation (AU) and throughput of a block of training steps, as DLIO's
-//! `StatsCounter.compute_metrics_train` computes them (branch mlperf_storage_v2.0):
+//! `StatsCounter.compute_metrics_train` computes them (DLIO 3.0.2, MLPerf Storage v3.0's; and
+//! branch mlperf_storage_v2.0 where it differs):
 //!
 //! - steps `[exclude_start ..= planned_steps - 1 - exclude_end]` count; `compute` is the
 //!   emulated accelerator time of a step, `proc` the whole step (wait for data + compute);
 //! - `total_time = block wall time − Σ proc of the excluded first steps − Σ proc of the
 //!   excluded last steps`;
 //! - `AU % = 100 · Σ compute(counted) / total_time` (0 when no compute was emulated);
-//! - `throughput = (steps − 2) / total_time · batch_size` samples/s per rank — DLIO's
-//!   hard-coded `− 2`, whatever the exclusions; [`BlockMetrics::exact_throughput`] counts the
-//!   steps that were measured instead.
+//! - `throughput = counted steps / total_time · batch_size` samples/s per rank (DLIO 3.0.2);
+//!   DLIO v2.0 divided `steps − 2` instead, a hard-coded `− 2` whatever the exclusions
+//!   ([`Formula::DlioV2`], what `--dlio-compat` reproduces); [`BlockMetrics::exact_throughput`]
+//!   is always the counted steps'.
 //!
 //! Across ranks DLIO averages AU and sums throughput ([`combine_ranks`]); the AU check passes
 //! when the mean AU reaches `metric.au`.
@@ -34,6 +36,16 @@ pub struct BlockMetrics {
     pub total_time: f64,
 }
 
+/// Which DLIO's throughput formula.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Formula {
+    /// DLIO 3.0.2: the counted steps over the metric time.
+    #[default]
+    Dlio302,
+    /// DLIO v2.0: `steps − 2` over the metric time.
+    DlioV2,
+}
+
 /// DLIO's block metrics. `planned_steps` is the epoch's step count from the plan (DLIO's
 /// `self.steps`), which sets where the excluded tail starts.
 pub fn block_metrics(
@@ -41,8 +53,8 @@ pub fn block_metrics(
     planned_steps: usize,
     wall: f64,
     batch_size: u64,
-    exclude_start: usize,
-    exclude_end: usize,
+    (exclude_start, exclude_end): (usize, usize),
+    formula: Formula,
 ) -> BlockMetrics {
     // Python slices: compute[start:end+1], proc[:start], proc[end+1:]; clipped to the data.
     let end_excl = planned_steps.saturating_sub(exclude_end).min(steps.len());
@@ -62,10 +74,14 @@ pub fn block_metrics(
         100.0 * compute / total_time
     };
     let batch = batch_size as f64;
+    let exact = counted.len() as f64 / total_time * batch;
     BlockMetrics {
         au_percent,
-        throughput: (steps.len() as f64 - 2.0) / total_time * batch,
-        exact_throughput: counted.len() as f64 / total_time * batch,
+        throughput: match formula {
+            Formula::Dlio302 => exact,
+            Formula::DlioV2 => (steps.len() as f64 - 2.0) / total_time * batch,
+        },
+        exact_throughput: exact,
         total_time,
     }
 }
@@ -77,10 +93,16 @@ pub fn eval_metrics(
     planned_steps: usize,
     wall: f64,
     batch_size: u64,
-    exclude_start: usize,
-    exclude_end: usize,
+    exclude: (usize, usize),
 ) -> BlockMetrics {
-    let m = block_metrics(steps, planned_steps, wall, batch_size, exclude_start, exclude_end);
+    let m = block_metrics(
+        steps,
+        planned_steps,
+        wall,
+        batch_size,
+        exclude,
+        Formula::default(),
+    );
     let throughput = steps.len() as f64 / wall * batch_size as f64;
     BlockMetrics {
         throughput,
@@ -133,32 +155,35 @@ mod tests {
         // 5 steps of 0.1 s compute; the first step waits 0.4 s extra (cold start).
         let s = steps(&[0.5, 0.12, 0.11, 0.1, 0.1], 0.1);
         let wall = 0.93;
-        let m = block_metrics(&s, 5, wall, 4, 1, 0);
+        let m = block_metrics(&s, 5, wall, 4, (1, 0), Formula::DlioV2);
         // total_time = 0.93 - 0.5; compute counted = steps 1..=4 = 0.4
         assert!((m.total_time - 0.43).abs() < 1e-12);
         assert!((m.au_percent - 100.0 * 0.4 / 0.43).abs() < 1e-9);
         assert!(
             (m.throughput - 3.0 / 0.43 * 4.0).abs() < 1e-9,
-            "DLIO's (steps - 2)"
+            "DLIO v2.0's (steps - 2)"
         );
         assert!((m.exact_throughput - 4.0 / 0.43 * 4.0).abs() < 1e-9);
+        let m3 = block_metrics(&s, 5, wall, 4, (1, 0), Formula::Dlio302);
+        assert_eq!(m3.throughput, m.exact_throughput, "DLIO 3.0.2: the counted steps");
+        assert_eq!(m3.au_percent, m.au_percent);
     }
 
     #[test]
     fn excluded_tail_and_no_compute() {
         let s = steps(&[0.2, 0.2, 0.2, 0.2], 0.0);
-        let m = block_metrics(&s, 4, 0.8, 1, 1, 1);
+        let m = block_metrics(&s, 4, 0.8, 1, (1, 1), Formula::default());
         assert_eq!(m.au_percent, 0.0, "no emulated compute: AU 0, as DLIO");
         assert!((m.total_time - 0.4).abs() < 1e-12);
         // A block shorter than planned (total_training_steps cut it): only the start is excluded.
-        let m = block_metrics(&steps(&[0.2, 0.2], 0.1), 10, 0.4, 1, 1, 1);
+        let m = block_metrics(&steps(&[0.2, 0.2], 0.1), 10, 0.4, 1, (1, 1), Formula::default());
         assert!((m.total_time - 0.2).abs() < 1e-12 && (m.au_percent - 50.0).abs() < 1e-9);
     }
 
     #[test]
     fn eval_counts_every_step_and_epochs_weight_blocks() {
         let s = steps(&[0.3, 0.1, 0.1, 0.1], 0.1);
-        let m = eval_metrics(&s, 4, 0.6, 2, 1, 0);
+        let m = eval_metrics(&s, 4, 0.6, 2, (1, 0));
         assert!((m.throughput - 4.0 / 0.6 * 2.0).abs() < 1e-9);
         assert!((m.au_percent - 100.0 * 0.3 / 0.3).abs() < 1e-9);
         let a = BlockMetrics {
