@@ -27,11 +27,13 @@ fn workload(dir: &Path, selective: bool) -> std::path::PathBuf {
          \n      - name: a\n        dtype: float32\n        size: 16{}\n\
          \n      - name: b\n        dtype: int8\n        size: 40000{}\n\
          \n      - name: c\n        dtype: float64\n        size: 4{}\n\
+         \n      - name: d\n        dtype: float16\n        size: 8{}\n\
          reader:\n  data_loader: pytorch\n  batch_size: 2\n  read_threads: 2\n\
          train:\n  epochs: 1\n  computation_time: 0\n",
         dir.display(),
         read(true),
         read(false),
+        read(true),
         read(true)
     );
     let p = dir.join("parquet.yaml");
@@ -171,12 +173,17 @@ fn parquet_interop_with_pyarrow() {
          f = pq.ParquetFile(sys.argv[1])\n\
          t = f.read()\n\
          print(f.metadata.num_rows, f.metadata.num_row_groups, t.schema.field('a').type, t.schema.field('c').type,\n\
-               f.metadata.row_group(0).column(0).compression, len(t.column('b')[0]))",
+               f.metadata.row_group(0).column(0).compression, len(t.column('b')[0]), t.schema.field('d').type)\n\
+         # DLIO 3.0.2's reader takes each chunk's start like this (None > 0 fails;\n\
+         # float16, a FIXED_LEN_BYTE_ARRAY, had no dictionary page from parquet-rs's 1.0 writer).\n\
+         md = f.metadata\n\
+         [cm.dictionary_page_offset if cm.dictionary_page_offset > 0 else cm.data_page_offset\n\
+          for g in range(md.num_row_groups) for cm in map(md.row_group(g).column, range(md.num_columns))]",
         &d.path().join("data/train/img_0_of_4.parquet"),
     );
     assert_eq!(
         got,
-        "8 4 fixed_size_list<item: float>[16] fixed_size_list<item: double>[4] SNAPPY 40000"
+        "8 4 fixed_size_list<item: float>[16] fixed_size_list<item: double>[4] SNAPPY 40000 fixed_size_list<item: halffloat>[8]"
     );
     // mlstor trains on files pyarrow writes in DLIO's layout (legacy one-column schema).
     let out = d.path().join("pa");

@@ -37,9 +37,9 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
-use parquet::basic::{Compression as PqCompression, GzipLevel, ZstdLevel};
+use parquet::basic::{Compression as PqCompression, Encoding, GzipLevel, ZstdLevel};
 use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{WriterProperties, WriterVersion};
 use parquet::file::reader::{ChunkReader, Length};
 
 use crate::{Error, Result};
@@ -374,9 +374,14 @@ impl<W: Write + Send> Encoder<W> {
                 .map(|c| Field::new(&c.name, c.arrow_type(), false))
                 .collect::<Vec<_>>(),
         ));
-        // pyarrow's defaults otherwise (dictionary encoding on: narrow integers, stored as
-        // INT32, stay about a byte a value, as in DLIO's files).
+        // pyarrow's defaults otherwise: dictionary encoding on for every column (narrow
+        // integers, stored as INT32, stay about a byte a value, as in DLIO's files), PLAIN
+        // where a dictionary overflows. Writer version 2.0 because parquet-rs writes no
+        // dictionary for FIXED_LEN_BYTE_ARRAY under 1.0, and DLIO 3.0.2's reader reads
+        // `dictionary_page_offset` of every chunk as a number (None fails its comparison).
         let props = WriterProperties::builder()
+            .set_writer_version(WriterVersion::PARQUET_2_0)
+            .set_encoding(Encoding::PLAIN)
             .set_compression(codec.parquet())
             .set_max_row_group_size(usize::MAX)
             .build();
@@ -781,6 +786,27 @@ mod tests {
                 for (i, c) in cols.iter().enumerate() {
                     check_column(c, b.column(i).as_ref(), &input[i]).expect("same values");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_chunk_has_a_dictionary_page_as_pyarrow_writes() {
+        // DLIO 3.0.2's reader compares every chunk's dictionary_page_offset with 0;
+        // pyarrow's files have one but for booleans, parquet-rs's 1.0 writer gave none to
+        // binary columns.
+        let cols = all_types();
+        let (f, _) = file(&cols, 10, 5, Codec::Snappy);
+        let md = ParquetMetaDataReader::new()
+            .parse_and_finish(&Bytes::from(f))
+            .expect("metadata");
+        for rg in md.row_groups() {
+            for c in rg.columns() {
+                let name = c.column_path().string();
+                let off = c.dictionary_page_offset();
+                // Booleans have none in pyarrow's files either.
+                let want = !name.starts_with("flag");
+                assert_eq!(off.is_some_and(|o| o > 0), want, "{name}: {off:?}");
             }
         }
     }

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""DLIO 3.0.2 (the DLIO MLPerf Storage v3.0 accepts) against mlstor, the same YAML and the same
+files, on this machine.
+
+Part 1, dlrm-shaped parquet (the 200 columns of MLPerf's dlrm_b200.yaml, 761 bytes a row,
+row groups of 6144 rows, scaled to --files x --rows): generation, each tool writing its own
+copy (files/s; goal mlstor >= 10x DLIO), then training at computation_time 0 on the files
+mlstor wrote, read by both (samples/s, goal >= 5x; CPU-seconds per GB read, marginal: the
+CPU of a 3-epoch run minus a 1-epoch run over the 2 extra epochs' bytes, goal <= 0.2x).
+
+Part 2, retinanet-shaped jpeg (322,957-byte files, batch 24, computation_time 0.04755 s,
+metric.au 0.85): the largest number of ranks (emulated accelerators) with mean AU >= 85%
+for each tool, on one dataset mlstor wrote (goal: mlstor's >= 10x DLIO's).
+
+DLIO comes from the venv of shared/anchors/run_dlio3.sh (ROOT=/tmp/dlio3-anchor; create it
+with `SETUP=1 bash ../shared/anchors/run_dlio3.sh unet3d` once). Both tools get the same
+workload YAML; the page cache is warm for both (the files are read once before each run).
+Numbers are medians of --repeat interleaved runs.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+ANCHORS = os.environ.get("MLSTOR_ANCHORS") or os.path.join(os.path.dirname(ROOT), "shared", "anchors")
+DLRM = os.path.join(ANCHORS, "mlpstorage-v3", "workloads", "dlrm_b200.yaml")
+CONFIG_YAML = """defaults:
+ - _self_
+ - workload: bench
+ - override hydra/job_logging: disabled
+ - override hydra/hydra_logging: disabled
+hydra:
+  run:
+    dir: ./hydra_log/${workload.model.name}
+"""
+
+
+def dlrm_columns():
+    """The `dataset.parquet.columns` block of MLPerf's dlrm_b200.yaml, as written there."""
+    text = open(DLRM).read()
+    block = text[text.index("    columns:"):text.index("\nreader:")]
+    return block.rstrip() + "\n"
+
+
+def parquet_yaml(data, files, rows, epochs, generate):
+    return (f"model:\n  name: dlrm_bench\nframework: pytorch\n"
+            f"workflow:\n  generate_data: {generate}\n  train: {not generate}\n  checkpoint: False\n"
+            f"dataset:\n  data_folder: {data}\n  format: parquet\n  num_files_train: {files}\n"
+            f"  num_samples_per_file: {rows}\n  record_length_bytes: 761\n  compression: none\n"
+            f"  parquet:\n    row_group_size: 6144\n{dlrm_columns()}"
+            f"reader:\n  data_loader: pytorch\n  batch_size: 16384\n  read_threads: 2\n  prefetch_size: 2\n"
+            f"  multiprocessing_context: fork\n"
+            f"train:\n  epochs: {epochs}\n  computation_time: 0\nmetric:\n  au: 0.70\n")
+
+
+def jpeg_yaml(data, files, epochs, generate):
+    return (f"model:\n  name: retinanet_bench\nframework: pytorch\n"
+            f"workflow:\n  generate_data: {generate}\n  train: {not generate}\n  checkpoint: False\n"
+            f"dataset:\n  data_folder: {data}\n  format: jpeg\n  num_files_train: {files}\n"
+            f"  num_samples_per_file: 1\n  record_length_bytes: 322957\n  record_length_bytes_stdev: 0\n"
+            f"reader:\n  data_loader: pytorch\n  batch_size: 24\n  read_threads: 2\n"
+            f"  multiprocessing_context: fork\n  file_shuffle: seed\n  sample_shuffle: seed\n"
+            f"train:\n  epochs: {epochs}\n  computation_time: 0.04755\nmetric:\n  au: 0.85\n")
+
+
+def mpirun(n):
+    return ["mpirun", "-np", str(n), "--allow-run-as-root", "--oversubscribe", "--bind-to", "none"] if n > 1 else []
+
+
+class Tools:
+    def __init__(self, a):
+        self.a = a
+        self.dlio = os.path.join(a.dlio_root, "venv", "bin", "dlio_benchmark")
+        self.mlstor = os.environ.get("MLSTOR_BIN") or os.path.join(ROOT, "target", "release", "mlstor")
+        for p in (self.dlio, self.mlstor):
+            if not os.path.exists(p):
+                sys.exit(f"not found: {p} (DLIO 3.0.2 venv: SETUP=1 bash run_dlio3.sh unet3d; mlstor: cargo build --release -p mlstor)")
+        self.env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+                        DLIO_MAX_AUTO_THREADS="2")
+
+    def conf(self, yaml_text):
+        d = os.path.join(self.a.dir, "conf")
+        os.makedirs(os.path.join(d, "workload"), exist_ok=True)
+        with open(os.path.join(d, "config.yaml"), "w") as f:
+            f.write(CONFIG_YAML)
+        path = os.path.join(d, "workload", "bench.yaml")
+        with open(path, "w") as f:
+            f.write(yaml_text)
+        return d, path
+
+    def run(self, tool, yaml_text, out, ranks=1):
+        """One run; returns {wall, cpu, summary (or None)}."""
+        shutil.rmtree(out, ignore_errors=True)
+        conf, path = self.conf(yaml_text)
+        if tool == "dlio":
+            cmd = mpirun(ranks) + [self.dlio, f"--config-dir={conf}", "workload=bench",
+                                   f"++hydra.run.dir={out}", "++hydra.output_subdir=dlio_config"]
+        else:
+            cmd = mpirun(ranks) + [self.mlstor, "run", path, "--quiet", "--results-dir", out]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, env=self.env, cwd=self.a.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=self.a.timeout)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if p.returncode != 0:
+            raise RuntimeError(f"{tool} failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-3000:]}")
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        summary = None
+        s = os.path.join(out, "summary.json")
+        if os.path.isfile(s):
+            with open(s) as f:
+                summary = json.load(f)
+        return {"wall": wall, "cpu": cpu, "summary": summary}
+
+
+def warm(folder):
+    for dp, _, fns in os.walk(folder):
+        for fn in fns:
+            with open(os.path.join(dp, fn), "rb") as f:
+                while f.read(16 << 20):
+                    pass
+
+
+def du(folder):
+    return sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fns in os.walk(folder) for f in fns)
+
+
+def med(v):
+    return statistics.median(v) if v else float("nan")
+
+
+def goal(label, value, target, higher=True):
+    ok = value >= target if higher else value <= target
+    print(f"{label}: {value:.3g}  goal {'>=' if higher else '<='} {target}  {'PASS' if ok else 'MISS'}")
+
+
+def part1(t, a):
+    print(f"\n## Part 1: dlrm-shaped parquet, {a.files} files x {a.rows} rows x 761 B (200 columns), row groups of 6144")
+    gen = {"dlio": [], "mlstor": []}
+    for rep in range(a.repeat):
+        for tool in ("dlio", "mlstor"):
+            data = os.path.join(a.dir, f"gen-{tool}")
+            shutil.rmtree(data, ignore_errors=True)
+            r = t.run(tool, parquet_yaml(data, a.files, a.rows, 1, True), os.path.join(a.dir, f"out-gen-{tool}"))
+            n = len([f for dp, _, fns in os.walk(os.path.join(data, "train")) for f in fns if f.endswith(".parquet")])
+            if n != a.files:
+                raise RuntimeError(f"{tool} wrote {n} files, not {a.files}")
+            gen[tool].append((a.files / r["wall"], du(data), r["cpu"]))
+            print(f"rep {rep + 1} {tool:6} generate: {r['wall']:.2f} s wall, {a.files / r['wall']:.2f} files/s, "
+                  f"{du(data) / 1e6:.1f} MB, CPU {r['cpu']:.2f} s", flush=True)
+    # Training: both read the files mlstor wrote (DLIO 3.0.2's reader reads them).
+    data = os.path.join(a.dir, "gen-mlstor")
+    size = du(os.path.join(data, "train"))
+    runs = {(tool, e): [] for tool in ("dlio", "mlstor") for e in (1, 3)}
+    for rep in range(a.repeat):
+        for tool in ("dlio", "mlstor"):
+            for epochs in (1, 3):
+                warm(data)
+                r = t.run(tool, parquet_yaml(data, a.files, a.rows, epochs, False), os.path.join(a.dir, f"out-{tool}"))
+                tp = r["summary"]["metric"]["train_throughput_mean_samples_per_second"]
+                runs[(tool, epochs)].append((tp, r["cpu"], r["wall"]))
+                print(f"rep {rep + 1} {tool:6} train {epochs} epoch(s): {r['wall']:.2f} s wall, CPU {r['cpu']:.2f} s, "
+                      f"{tp:.0f} samples/s", flush=True)
+    print("\n| tool | generate files/s | file MB | train samples/s | CPU-s/GB marginal |\n|---|---|---|---|---|")
+    fig = {}
+    for tool in ("dlio", "mlstor"):
+        fps = med([g[0] for g in gen[tool]])
+        tp = med([r[0] for r in runs[(tool, 3)]])
+        marginal = med([(c3[1] - c1[1]) / (2 * size / 1e9) for c1, c3 in zip(runs[(tool, 1)], runs[(tool, 3)])])
+        fig[tool] = (fps, tp, marginal)
+        print(f"| {tool} | {fps:.2f} | {med([g[1] for g in gen[tool]]) / 1e6 / a.files:.1f} | {tp:.0f} | {marginal:.3f} |")
+    goal("generation files/s mlstor / DLIO", fig["mlstor"][0] / fig["dlio"][0], 10)
+    goal("training samples/s mlstor / DLIO", fig["mlstor"][1] / fig["dlio"][1], 5)
+    goal("CPU per GB (marginal) mlstor / DLIO", fig["mlstor"][2] / fig["dlio"][2], 0.2, higher=False)
+
+
+def part2(t, a):
+    print(f"\n## Part 2: retinanet-shaped jpeg (322,957 B, batch 24, computation_time 0.04755 s), AU >= 85%")
+    data = os.path.join(a.dir, "jpeg")
+    files = a.jpeg_files_per_rank * a.mlstor_max
+    if not os.path.isdir(os.path.join(data, "train")) or len(os.listdir(os.path.join(data, "train"))) < files:
+        shutil.rmtree(data, ignore_errors=True)
+        t.run("mlstor", jpeg_yaml(data, files, 1, True), os.path.join(a.dir, "out-jpeg-gen"))
+
+    def au(tool, n):
+        vals = []
+        for _ in range(a.repeat):
+            warm(os.path.join(data, "train"))
+            r = t.run(tool, jpeg_yaml(data, a.jpeg_files_per_rank * n, 2, False), os.path.join(a.dir, f"out-au-{tool}"), ranks=n)
+            vals.append(r["summary"]["metric"]["train_au_mean_percentage"])
+        v = med(vals)
+        print(f"{tool:6} N={n:4}: AU {v:.2f}%  {vals}", flush=True)
+        return v
+
+    best = {}
+    for tool, cap in (("dlio", a.dlio_max), ("mlstor", a.mlstor_max)):
+        lo, hi, n = 0, None, 1
+        while n <= cap:  # double until AU falls below 85%, then bisect
+            if au(tool, n) >= 85.0:
+                lo, n = n, n * 2
+            else:
+                hi = n
+                break
+        if hi is None and lo < cap and lo * 2 > cap:
+            hi = cap + 1
+            if au(tool, cap) >= 85.0:
+                lo = cap
+        while hi is not None and hi - lo > 1:
+            mid = (lo + hi) // 2
+            if au(tool, mid) >= 85.0:
+                lo = mid
+            else:
+                hi = mid
+        best[tool] = lo
+        print(f"{tool}: largest N with AU >= 85%: {lo}{' (the cap)' if lo >= cap else ''}")
+    goal("accelerators at AU >= 85% mlstor / DLIO", best["mlstor"] / max(best["dlio"], 1), 10)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dir", default="/tmp/mlstor-bench-dlio3")
+    ap.add_argument("--dlio-root", default=os.environ.get("DLIO3_ROOT", "/tmp/dlio3-anchor"))
+    ap.add_argument("--parts", default="1,2")
+    ap.add_argument("--files", type=int, default=8)
+    ap.add_argument("--rows", type=int, default=6144 * 8)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--jpeg-files-per-rank", type=int, default=96)
+    ap.add_argument("--dlio-max", type=int, default=16)
+    ap.add_argument("--mlstor-max", type=int, default=128)
+    ap.add_argument("--timeout", type=int, default=3600)
+    a = ap.parse_args()
+    os.makedirs(a.dir, exist_ok=True)
+    t = Tools(a)
+    print(f"# bench/dlio3.py on {os.uname().nodename} ({os.cpu_count()} CPUs), DLIO {t.dlio}, mlstor {t.mlstor}")
+    parts = a.parts.split(",")
+    if "1" in parts:
+        part1(t, a)
+    if "2" in parts:
+        part2(t, a)
+
+
+if __name__ == "__main__":
+    main()
