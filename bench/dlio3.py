@@ -170,17 +170,25 @@ def part1(t, a):
                 runs[(tool, epochs)].append((tp, r["cpu"], r["wall"]))
                 print(f"rep {rep + 1} {tool:6} train {epochs} epoch(s): {r['wall']:.2f} s wall, CPU {r['cpu']:.2f} s, "
                       f"{tp:.0f} samples/s", flush=True)
-    print("\n| tool | generate files/s | file MB | train samples/s | CPU-s/GB marginal |\n|---|---|---|---|---|")
+    # Marginal figures (3-epoch run minus 1-epoch run) leave out start-up, listing and
+    # generation of nothing; the tool's own samples/s is DLIO 3.0.2's formula for both.
+    samples = a.files * a.rows
+    print("\n| tool | generate files/s | file MB | train samples/s (reported) | samples/s (marginal wall) "
+          "| CPU-s/GB marginal |\n|---|---|---|---|---|---|")
     fig = {}
     for tool in ("dlio", "mlstor"):
         fps = med([g[0] for g in gen[tool]])
         tp = med([r[0] for r in runs[(tool, 3)]])
-        marginal = med([(c3[1] - c1[1]) / (2 * size / 1e9) for c1, c3 in zip(runs[(tool, 1)], runs[(tool, 3)])])
-        fig[tool] = (fps, tp, marginal)
-        print(f"| {tool} | {fps:.2f} | {med([g[1] for g in gen[tool]]) / 1e6 / a.files:.1f} | {tp:.0f} | {marginal:.3f} |")
+        pairs = list(zip(runs[(tool, 1)], runs[(tool, 3)]))
+        wall = med([2 * samples / max(c3[2] - c1[2], 1e-9) for c1, c3 in pairs])
+        marginal = med([(c3[1] - c1[1]) / (2 * size / 1e9) for c1, c3 in pairs])
+        fig[tool] = (fps, tp, wall, marginal)
+        print(f"| {tool} | {fps:.2f} | {med([g[1] for g in gen[tool]]) / 1e6 / a.files:.1f} | {tp:.0f} "
+              f"| {wall:.0f} | {marginal:.3f} |")
     goal("generation files/s mlstor / DLIO", fig["mlstor"][0] / fig["dlio"][0], 10)
-    goal("training samples/s mlstor / DLIO", fig["mlstor"][1] / fig["dlio"][1], 5)
-    goal("CPU per GB (marginal) mlstor / DLIO", fig["mlstor"][2] / fig["dlio"][2], 0.2, higher=False)
+    goal("training samples/s (reported) mlstor / DLIO", fig["mlstor"][1] / fig["dlio"][1], 5)
+    goal("training samples/s (marginal wall) mlstor / DLIO", fig["mlstor"][2] / fig["dlio"][2], 5)
+    goal("CPU per GB (marginal) mlstor / DLIO", fig["mlstor"][3] / fig["dlio"][3], 0.2, higher=False)
 
 
 def part2(t, a):
@@ -195,7 +203,8 @@ def part2(t, a):
         vals = []
         for _ in range(a.repeat):
             warm(os.path.join(data, "train"))
-            r = t.run(tool, jpeg_yaml(data, a.jpeg_files_per_rank * n, 2, False), os.path.join(a.dir, f"out-au-{tool}"), ranks=n)
+            r = t.run(tool, jpeg_yaml(data, a.jpeg_files_per_rank * n, a.jpeg_epochs, False),
+                      os.path.join(a.dir, f"out-au-{tool}"), ranks=n)
             vals.append(r["summary"]["metric"]["train_au_mean_percentage"])
         v = med(vals)
         print(f"{tool:6} N={n:4}: AU {v:.2f}%  {vals}", flush=True)
@@ -233,9 +242,10 @@ def main():
     ap.add_argument("--files", type=int, default=8)
     ap.add_argument("--rows", type=int, default=6144 * 8)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--jpeg-files-per-rank", type=int, default=96)
+    ap.add_argument("--jpeg-files-per-rank", type=int, default=240, help="10 steps of 24 an epoch")
+    ap.add_argument("--jpeg-epochs", type=int, default=2)
     ap.add_argument("--dlio-max", type=int, default=16)
-    ap.add_argument("--mlstor-max", type=int, default=128)
+    ap.add_argument("--mlstor-max", type=int, default=64)
     ap.add_argument("--timeout", type=int, default=3600)
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)

@@ -467,7 +467,17 @@ pub struct Layout {
 /// Parses a file's metadata (`meta`: the bytes before its last [`TAIL`] bytes, as long as
 /// [`footer_length`] says) of a file of `file_size` bytes.
 pub fn parse_metadata(meta: &[u8], file_size: u64) -> Result<Layout> {
-    let md = ParquetMetaDataReader::decode_metadata(meta).map_err(|e| corrupt(format!("metadata: {e}")))?;
+    layout(Arc::new(decode_metadata(meta)?), file_size, meta.len() as u64)
+}
+
+/// Decodes a file's metadata (`meta`: as in [`parse_metadata`]).
+pub fn decode_metadata(meta: &[u8]) -> Result<ParquetMetaData> {
+    ParquetMetaDataReader::decode_metadata(meta).map_err(|e| corrupt(format!("metadata: {e}")))
+}
+
+/// The layout `md` describes, of a file of `file_size` bytes whose metadata is `meta_len`
+/// bytes long; a chunk past the data (before the metadata) is an error.
+pub fn layout(md: Arc<ParquetMetaData>, file_size: u64, meta_len: u64) -> Result<Layout> {
     let schema = md.file_metadata().schema_descr();
     // Leaf columns belong to the top-level field their path starts with.
     let mut columns: Vec<String> = Vec::new();
@@ -489,7 +499,7 @@ pub fn parse_metadata(meta: &[u8], file_size: u64) -> Result<Layout> {
         };
         top_of_leaf.push(k);
     }
-    let data_end = file_size.saturating_sub(TAIL + meta.len() as u64);
+    let data_end = file_size.saturating_sub(TAIL.saturating_add(meta_len));
     let mut row_groups = Vec::with_capacity(md.num_row_groups());
     let mut first_row = 0u64;
     for (g, rg) in md.row_groups().iter().enumerate() {
@@ -528,7 +538,7 @@ pub fn parse_metadata(meta: &[u8], file_size: u64) -> Result<Layout> {
         columns,
         rows: first_row,
         row_groups,
-        metadata: Arc::new(md),
+        metadata: md,
     })
 }
 

@@ -40,6 +40,8 @@ pub enum GenerateError {
         source: mlstor_formats::Error,
     },
     #[error(transparent)]
+    Parquet(#[from] super::parquet::WriteError),
+    #[error(transparent)]
     Datagen(#[from] mlstor_datagen::Error),
     #[error("a generation task failed")]
     Join(#[from] tokio::task::JoinError),

@@ -10,6 +10,7 @@ use mlstor_store::{ListEntry, ListMode, Store, StoreExt};
 
 use super::error::LoaderError;
 use crate::config::schema::{Format, Workload};
+use crate::execute::parquet::{ReadError, StoreReader};
 use crate::plan::files::{Split, dataset_files, stored_name};
 
 /// How a format's samples are reached.
@@ -133,10 +134,10 @@ impl SplitFiles {
     }
 
     /// File `f`'s parquet layout, reading its footer on first use (two ranged reads: the
-    /// last 8 bytes, then the metadata).
+    /// last 8 bytes, then the metadata, through [`StoreReader`]).
     pub async fn parquet_layout(
         &self,
-        store: &dyn Store,
+        store: &Arc<dyn Store>,
         f: usize,
     ) -> Result<Arc<parquet::Layout>, LoaderError> {
         if let Some(l) = self.layouts[f].get() {
@@ -144,28 +145,17 @@ impl SplitFiles {
         }
         let key = &self.keys[f];
         let size = self.sizes[f];
-        let uri = || format!("{}/{key}", store.root().trim_end_matches('/'));
         let bad = |e: mlstor_formats::Error| LoaderError::Decode {
-            uri: uri(),
+            uri: format!("{}/{key}", store.root().trim_end_matches('/')),
             sample: 0,
             source: e,
         };
-        if size < 2 * parquet::TAIL {
-            return Err(bad(mlstor_formats::Error::Corrupt {
-                format: "parquet",
-                reason: format!("{size} bytes is too short for a parquet file"),
-            }));
-        }
-        let tail = store.get_range(key, size - parquet::TAIL, parquet::TAIL).await?;
-        let len = parquet::footer_length(&tail).map_err(bad)?;
-        let start = (size - parquet::TAIL).checked_sub(len).ok_or_else(|| {
-            bad(mlstor_formats::Error::Corrupt {
-                format: "parquet",
-                reason: format!("its footer says {len} bytes of metadata in a {size}-byte file"),
-            })
+        let read = StoreReader::new(store.clone(), key.clone(), size).footer().await;
+        let (md, len) = read.map_err(|e| match e {
+            ReadError::Store(e) => LoaderError::Store(e),
+            ReadError::Format(e) => bad(e),
         })?;
-        let meta = store.get_range(key, start, len).await?;
-        let layout = parquet::parse_metadata(&meta, size).map_err(bad)?;
+        let layout = parquet::layout(md, size, len).map_err(bad)?;
         Ok(self.layouts[f].get_or_init(|| Arc::new(layout)).clone())
     }
 

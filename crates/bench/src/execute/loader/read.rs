@@ -181,7 +181,7 @@ impl SampleReader {
         };
         // The footer is the file's metadata, not the phase's reading.
         let layout = Tag::Setup
-            .scope(self.files.parquet_layout(self.store.as_ref(), f))
+            .scope(self.files.parquet_layout(&self.store, f))
             .await?;
         let g = layout.row_group_of(row).ok_or_else(|| {
             self.decode_err(
