@@ -71,7 +71,11 @@ pub fn check(w: &Workload) -> Result<(), GenerateError> {
     let ok = c == Compression::None
         || (f == Format::Npz && c == Compression::Zip)
         || (f == Format::Hdf5 && matches!(c, Compression::Gzip | Compression::Lzf))
-        || (f == Format::Csv && c != Compression::Lzf);
+        || (f == Format::Csv
+            && matches!(
+                c,
+                Compression::Gzip | Compression::Bz2 | Compression::Zip | Compression::Xz
+            ));
     if !ok {
         return Err(GenerateError::CompressionNotSupported(c, f.extension()));
     }

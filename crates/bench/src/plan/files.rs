@@ -56,7 +56,7 @@ pub fn file_codec(d: &Dataset) -> Option<Codec> {
         Compression::Bz2 => Some(Codec::Bz2),
         Compression::Zip => Some(Codec::Zip),
         Compression::Xz => Some(Codec::Xz),
-        Compression::None | Compression::Lzf => None,
+        _ => None,
     }
 }
 
