@@ -877,3 +877,36 @@ fn dataset_and_checkpoints_on_separate_storage() {
     assert_eq!(results["summary"]["checkpoint"]["uri"], prefix.as_str());
     ok(d.path(), &["rm", "-r", &prefix]);
 }
+
+/// Every shipped `_tiny` workload runs end to end on file:// as shipped, except the parquet
+/// ones (flux_tiny, dlrm_tiny), whose configuration loads until parquet runs.
+#[test]
+fn every_tiny_workload_runs_as_shipped() {
+    let mut ran = Vec::new();
+    for name in mlstor_bench::workloads::names().filter(|n| n.ends_with("_tiny")) {
+        let d = tempfile::tempdir().expect("tempdir");
+        let w = mlstor_bench::config::load(name, &[], &|_| None).expect("loads");
+        if w.dataset.format == mlstor_bench::config::schema::Format::Parquet && w.workflow.train {
+            ok(d.path(), &["config", name]);
+            continue;
+        }
+        let r = d.path().join("results");
+        ok(
+            d.path(),
+            &["run", name, "--quiet", "--results-dir", r.to_str().expect("utf8")],
+        );
+        let summary = json(&r.join("summary.json"));
+        assert!(summary["metric"].is_object(), "{name}: {summary}");
+        ran.push(name);
+    }
+    assert_eq!(
+        ran,
+        [
+            "cosmoflow_tiny",
+            "llama3_tiny",
+            "resnet50_tiny",
+            "retinanet_tiny",
+            "unet3d_tiny"
+        ]
+    );
+}
