@@ -218,6 +218,41 @@ fn results_files_have_dlio_keys() {
     );
     let config = std::fs::read_to_string(results.join("dlio_config/config.yaml")).expect("config");
     assert!(config.contains("num_files_train: 4"), "{config}");
+    // The shapes DLIO 3.0.2 writes (its own files: bench's tests/data/dlio/v3.0.2/train_eval).
+    let dlio_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/tests/data/dlio/v3.0.2/train_eval");
+    let dlio = json(&dlio_dir.join("0_output.json"));
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let ours_top: Vec<String> = keys(&out).into_iter().filter(|k| k != "1" && k != "2").collect();
+    let dlio_top: Vec<String> = keys(&dlio).into_iter().filter(|k| k != "1" && k != "2").collect();
+    assert_eq!(
+        ours_top, dlio_top,
+        "{{rank}}_output.json's top-level keys are DLIO 3.0.2's"
+    );
+    for k in keys(&dlio["1"]) {
+        assert!(out["1"].get(&k).is_some(), "epoch 1 has DLIO's {k}: {}", out["1"]);
+    }
+    assert!(
+        out["host_meminfo"].get("MemTotal").is_some() && out["1"]["host_meminfo"].get("MemTotal").is_some()
+    );
+    assert!(out["host_cpuinfo"].is_object());
+    let config: serde_yaml_ng::Value = serde_yaml_ng::from_str(&config).expect("yaml");
+    assert_eq!(
+        config["workload"]["dataset"]["num_files_train"], 4,
+        "nested as Hydra writes it"
+    );
+    let overrides: Vec<String> = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(results.join("dlio_config/overrides.yaml")).expect("overrides"),
+    )
+    .expect("yaml");
+    assert_eq!(overrides[0], "workload=unet3d_tiny", "{overrides:?}");
+    assert!(
+        overrides[1..].iter().all(|o| o.starts_with("++workload.")),
+        "{overrides:?}"
+    );
     let r = json(&results.join("results.json"));
     assert_eq!(
         (&r["rank_source"], &r["barrier"]),

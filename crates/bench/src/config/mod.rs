@@ -251,9 +251,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The resolved workload as YAML, every default filled in and secrets masked.
 pub fn resolved_yaml(w: &Workload) -> String {
+    serde_yaml_ng::to_string(&resolved_value(w)).unwrap_or_default()
+}
+
+/// [`resolved_yaml`] as a YAML value.
+pub fn resolved_value(w: &Workload) -> Value {
     let mut v = serde_yaml_ng::to_value(w).unwrap_or(Value::Null);
     mask_secrets(&mut v);
-    serde_yaml_ng::to_string(&v).unwrap_or_default()
+    v
 }
 
 /// Whether a key names a credential (`secret_access_key`, `password`, `azure_connection_string`...).
