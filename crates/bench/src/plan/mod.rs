@@ -189,17 +189,23 @@ impl Plan {
             && p.data > 0
             && p.data as u64 != c.layout.data_parallelism()
         {
+            let emulated = p.data as u64 * p.tensor * p.pipeline;
+            let subset = if emulated > self.ranks as u64 {
+                format!(
+                    "; checkpoint.mode: subset would make these {} rank(s) part of a {emulated}-rank run",
+                    self.ranks
+                )
+            } else {
+                String::new()
+            };
             out.push(format!(
                 "model.parallelism.data {} is not used in checkpoint.mode default: the data parallelism is the \
-                 ranks over tensor × pipeline, {} / ({} × {}) = {} (checkpoint.mode: subset emulates {} ranks \
-                 with these {})",
+                 ranks over tensor × pipeline, {} / ({} × {}) = {}{subset}",
                 p.data,
                 self.ranks,
                 p.tensor,
                 p.pipeline,
                 c.layout.data_parallelism(),
-                p.data as u64 * p.tensor * p.pipeline,
-                self.ranks,
             ));
         }
         out
