@@ -406,3 +406,54 @@ fn config_masks_secrets() {
         "{text}"
     );
 }
+
+#[test]
+fn options_may_follow_hydra_overrides() {
+    // DLIO users put `++workload.` overrides last; options after them are still options.
+    let json: serde_json::Value = serde_json::from_str(&ok(&[
+        "config",
+        "unet3d_tiny",
+        "++workload.reader.batch_size=4",
+        "--json",
+    ]))
+    .expect("json");
+    assert_eq!(json["reader"]["batch_size"], 4);
+    let d = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_mlstor"))
+        .current_dir(d.path())
+        .args([
+            "run",
+            "unet3d_tiny",
+            "++workload.workflow.generate_data=False",
+            "--dry-run",
+            "--quiet",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn keys_dlio_ignores_make_one_warning_line() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let p = d.path().join("w.yaml");
+    std::fs::write(
+        &p,
+        "workflow:\n  debug: False\n  generate_data: True\n  train: False\ngenerator:\n  num_workers: 4\n\
+         dataset:\n  record_length: 1024\n  format: npz\n",
+    )
+    .expect("write");
+    let out = mlstor(&["config", p.to_str().expect("p")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "warning: ignored, as DLIO 3.0.2 ignores them: workflow.debug, generator",
+            "note: read where DLIO 3.0.2 would not: dataset.record_length as dataset.record_length_bytes"
+        ],
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("record_length_bytes: 1024.0"));
+}

@@ -220,6 +220,41 @@ fn results_files_have_dlio_keys() {
     );
     let config = std::fs::read_to_string(results.join("dlio_config/config.yaml")).expect("config");
     assert!(config.contains("num_files_train: 4"), "{config}");
+    // The shapes DLIO 3.0.2 writes (its own files: bench's tests/data/dlio/v3.0.2/train_eval).
+    let dlio_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/tests/data/dlio/v3.0.2/train_eval");
+    let dlio = json(&dlio_dir.join("0_output.json"));
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let ours_top: Vec<String> = keys(&out).into_iter().filter(|k| k != "1" && k != "2").collect();
+    let dlio_top: Vec<String> = keys(&dlio).into_iter().filter(|k| k != "1" && k != "2").collect();
+    assert_eq!(
+        ours_top, dlio_top,
+        "{{rank}}_output.json's top-level keys are DLIO 3.0.2's"
+    );
+    for k in keys(&dlio["1"]) {
+        assert!(out["1"].get(&k).is_some(), "epoch 1 has DLIO's {k}: {}", out["1"]);
+    }
+    assert!(
+        out["host_meminfo"].get("MemTotal").is_some() && out["1"]["host_meminfo"].get("MemTotal").is_some()
+    );
+    assert!(out["host_cpuinfo"].is_object());
+    let config: serde_yaml_ng::Value = serde_yaml_ng::from_str(&config).expect("yaml");
+    assert_eq!(
+        config["workload"]["dataset"]["num_files_train"], 4,
+        "nested as Hydra writes it"
+    );
+    let overrides: Vec<String> = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(results.join("dlio_config/overrides.yaml")).expect("overrides"),
+    )
+    .expect("yaml");
+    assert_eq!(overrides[0], "workload=unet3d_tiny", "{overrides:?}");
+    assert!(
+        overrides[1..].iter().all(|o| o.starts_with("++workload.")),
+        "{overrides:?}"
+    );
     let r = json(&results.join("results.json"));
     assert_eq!(
         (&r["rank_source"], &r["barrier"]),
@@ -878,4 +913,57 @@ fn dataset_and_checkpoints_on_separate_storage() {
     let results = json(&r.join("results.json"));
     assert_eq!(results["summary"]["checkpoint"]["uri"], prefix.as_str());
     ok(d.path(), &["rm", "-r", &prefix]);
+}
+
+/// Every shipped `_tiny` workload runs end to end as shipped: on file://, then with its data
+/// folder on the S3 test server.
+#[test]
+fn every_tiny_workload_runs_as_shipped() {
+    let names: Vec<&str> = mlstor_bench::workloads::names()
+        .filter(|n| n.ends_with("_tiny"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "cosmoflow_tiny",
+            "dlrm_tiny",
+            "flux_tiny",
+            "llama3_tiny",
+            "resnet50_tiny",
+            "retinanet_tiny",
+            "unet3d_tiny"
+        ]
+    );
+    let bucket = s3_bucket();
+    for name in names {
+        let d = tempfile::tempdir().expect("tempdir");
+        let r = d.path().join("results");
+        let r = r.to_str().expect("utf8");
+        ok(d.path(), &["run", name, "--quiet", "--results-dir", r]);
+        let summary = json(&d.path().join("results/summary.json"));
+        assert!(summary["metric"].is_object(), "{name}: {summary}");
+        let Some(bucket) = &bucket else { continue };
+        let prefix = format!("s3://{bucket}/tiny-{}-{name}", std::process::id());
+        let folder = format!("++workload.dataset.data_folder={prefix}");
+        let r3 = d.path().join("results-s3");
+        ok(
+            d.path(),
+            &[
+                "run",
+                name,
+                &folder,
+                "--quiet",
+                "--results-dir",
+                r3.to_str().expect("utf8"),
+            ],
+        );
+        let s3 = json(&r3.join("summary.json"));
+        let (a, b) = (&summary["metric"], &s3["metric"]);
+        assert_eq!(
+            a["train_throughput_samples_per_second"].as_array().map(Vec::len),
+            b["train_throughput_samples_per_second"].as_array().map(Vec::len),
+            "{name}: the same epochs on s3://"
+        );
+        ok(d.path(), &["rm", "-r", &prefix]);
+    }
 }

@@ -1,8 +1,15 @@
-//! A plain serde mirror of DLIO's workload YAML, with DLIO's defaults
-//! (`dlio_benchmark/utils/config.py` of the `mlperf_storage_v2.0` branch), plus mlstor's
-//! storage keys. Unknown keys are errors (DLIO silently ignores them).
+//! A plain serde mirror of DLIO's workload YAML, with DLIO 3.0.2's defaults
+//! (`dlio_benchmark/utils/config.py` of mlcommons/DLIO_local_changes, the DLIO of MLPerf
+//! Storage v3.0), plus mlstor's storage keys. Unknown keys are errors here: the keys DLIO
+//! accepts and ignores, and the older spellings it does not read, are sorted out before
+//! (`config::compat`), so what reaches this schema is either known or a typo.
 
 use serde::{Deserialize, Serialize};
+
+use super::lenient::{bool_like, string_like};
+pub use super::storage::{
+    LoadBalanceStrategy, SecretString, Storage, StorageLibrary, StorageOptions, StorageType,
+};
 
 /// One workload file (what DLIO calls `workload:`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -12,8 +19,7 @@ pub struct Workload {
     pub framework: Framework,
     pub workflow: Workflow,
     pub dataset: Dataset,
-    /// DLIO also accepts `data_reader`.
-    #[serde(alias = "data_reader")]
+    /// DLIO's `data_reader` section is read as this one (it wins when both are given).
     pub reader: Reader,
     pub train: Train,
     pub evaluation: Evaluation,
@@ -22,6 +28,51 @@ pub struct Workload {
     pub storage: Storage,
     pub profiling: Profiling,
     pub metric: Metric,
+    /// Keys of the file DLIO 3.0.2 accepts and ignores (`workflow.debug`,
+    /// `storage.storage_options.foo`, ...), in file order; [`super::messages`] prints them.
+    #[serde(skip)]
+    pub ignored: Vec<String>,
+    /// What mlstor reads where DLIO 3.0.2 would not, each with how
+    /// (`dataset.record_length as dataset.record_length_bytes`).
+    #[serde(skip)]
+    pub unlike_dlio: Vec<String>,
+}
+
+/// DLIO 3.0.2's checkpoint mechanism (`CheckpointMechanismType`): not a YAML key, derived
+/// from the framework, storage and library ([`Workload::checkpoint_mechanism`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckpointMechanism {
+    /// `checkpoint.checkpoint_mechanism_classname`: a user's class.
+    Custom,
+    /// TensorFlow's `tf.train.Checkpoint`.
+    TfSave,
+    /// PyTorch to files.
+    PtSave,
+    /// PyTorch to S3 through s3torchconnector.
+    PtS3Save,
+    /// PyTorch to an object store through minio or s3dlio.
+    PtObjSave,
+}
+
+impl Workload {
+    /// The checkpoint mechanism DLIO 3.0.2 would pick (its `derive_configurations`), for the
+    /// record: mlstor's own engine writes every checkpoint.
+    pub fn checkpoint_mechanism(&self) -> CheckpointMechanism {
+        if self.checkpoint.checkpoint_mechanism_classname.is_some() {
+            return CheckpointMechanism::Custom;
+        }
+        match self.framework {
+            Framework::Tensorflow => CheckpointMechanism::TfSave,
+            Framework::Pytorch if self.storage.storage_type == StorageType::S3 => {
+                match self.storage.library() {
+                    Some(StorageLibrary::S3torchconnector) => CheckpointMechanism::PtS3Save,
+                    _ => CheckpointMechanism::PtObjSave,
+                }
+            }
+            Framework::Pytorch => CheckpointMechanism::PtSave,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -157,7 +208,7 @@ impl Default for Workflow {
     }
 }
 
-/// DLIO's dataset formats (plus parquet, which newer DLIO and MLPerf's DLRM use).
+/// DLIO 3.0.2's dataset formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
@@ -196,6 +247,9 @@ impl Format {
     }
 }
 
+/// `dataset.compression`: DLIO's codecs (hdf5: gzip, lzf; npz: zip; csv: gzip, bz2, zip,
+/// xz) and parquet's (snappy, gzip, lz4, zstd, brotli). DLIO 3.0.2 stores the raw string and
+/// validates nothing; mlstor refuses a codec the format cannot use when it generates data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Compression {
@@ -206,13 +260,23 @@ pub enum Compression {
     Bz2,
     Zip,
     Xz,
-    /// Parquet's codecs (with `gzip` and `none`).
+    /// Parquet's codecs (with `gzip` and `none`); mlstor writes all but brotli.
     Snappy,
     Lz4,
     Zstd,
+    Brotli,
 }
 
-/// One column of a parquet dataset (`dataset.parquet.columns`).
+/// `dataset.data_gen_method` (DLIO 3.0.2): how sample bytes are made; mlstor always uses
+/// `mlstor-datagen`, so this is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataGenMethod {
+    Numpy,
+    Dgen,
+}
+
+/// One column of a parquet dataset (`dataset.parquet.columns[]`); a bare string is a name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ParquetColumn {
@@ -222,8 +286,10 @@ pub struct ParquetColumn {
     pub dtype: String,
     /// Elements a row (a `fixed_size_list` when > 1; bytes a row for `binary`).
     pub size: u64,
-    /// Read this column when the dataset is read selectively (when any column says `read:
-    /// true`, only those are read).
+    /// MLPerf's DLRM files mark the columns a reader fetches; when any column says `read:
+    /// true`, mlstor reads only those (column-chunk ranges). DLIO 3.0.2 ignores the key
+    /// (its readers take `storage_options.columns`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub read: Option<bool>,
 }
 
@@ -238,7 +304,7 @@ impl Default for ParquetColumn {
     }
 }
 
-/// `dataset.parquet`: DLIO 3.0.2's parquet layout.
+/// `dataset.parquet` (DLIO 3.0.2): the parquet dataset's schema and layout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Parquet {
@@ -246,14 +312,19 @@ pub struct Parquet {
     pub columns: Vec<ParquetColumn>,
     /// Rows per row group.
     pub row_group_size: u64,
-    /// Rows generated at a time (0: a row group's); row groups never span two.
-    pub generation_batch_size: u64,
     /// DLIO's hive partitioning column (not supported by mlstor: refused when set).
     pub partition_by: Option<String>,
+    /// Rows generated at a time (0: a row group's); row groups never span two.
+    pub generation_batch_size: u64,
     /// DLIO's s3dlio generator switch (mlstor always generates itself; ignored).
     pub use_s3dlio_gen: bool,
-    /// `row_group` (what DLIO 3.0.2 does whatever this says).
+    /// MLPerf's DLRM files (`default`, `row_group`); DLIO 3.0.2 ignores it and reads by
+    /// row group, as mlstor does.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub read_mode: Option<String>,
+    /// A codec for the parquet files; DLIO 3.0.2 ignores it (`dataset.compression` is its key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<Compression>,
 }
 
 impl Default for Parquet {
@@ -261,10 +332,33 @@ impl Default for Parquet {
         Parquet {
             columns: Vec::new(),
             row_group_size: 1024,
-            generation_batch_size: 0,
             partition_by: None,
+            generation_batch_size: 0,
             use_s3dlio_gen: false,
             read_mode: None,
+            compression: None,
+        }
+    }
+}
+
+/// `dataset.hdf5` (DLIO 3.0.2): how samples are laid out in HDF5 files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Hdf5 {
+    /// Chunk shape of the records dataset (none: DLIO's `chunk_size` rule).
+    pub chunk_dims: Vec<u64>,
+    /// Datasets each record is split over; `record_dims[0]` must divide by it.
+    pub num_dset_per_record: u64,
+    /// Maximum (resizable) shape of the records dataset.
+    pub max_shape: Vec<u64>,
+}
+
+impl Default for Hdf5 {
+    fn default() -> Hdf5 {
+        Hdf5 {
+            chunk_dims: Vec::new(),
+            num_dset_per_record: 1,
+            max_shape: Vec::new(),
         }
     }
 }
@@ -273,6 +367,7 @@ impl Default for Parquet {
 #[serde(default, deny_unknown_fields)]
 pub struct Dataset {
     /// A path or any mlstor URI; files go to `<data_folder>/train` and `/valid`.
+    #[serde(deserialize_with = "string_like")]
     pub data_folder: String,
     pub format: Format,
     pub num_files_train: u64,
@@ -291,8 +386,25 @@ pub struct Dataset {
     pub chunk_size: u64,
     pub keep_files: bool,
     pub generation_buffer_size: u64,
-    /// The parquet layout (`format: parquet`).
+    /// DLIO 3.0.2: the shape of a sample; when given, `record_length_bytes` is their
+    /// product times the element size (stdev must then be 0).
+    pub record_dims: Vec<u64>,
+    /// DLIO 3.0.2: the samples' numpy dtype (jpeg and png: `uint8`).
+    pub record_element_type: String,
+    /// DLIO 3.0.2: read, then replaced by the size of `record_element_type`.
+    pub record_element_bytes: u64,
+    /// DLIO 3.0.2: `numpy` or `dgen` (unset: `DLIO_DATA_GEN`, else dgen); recorded.
+    pub data_gen_method: Option<DataGenMethod>,
+    /// DLIO 3.0.2: build the file list from the naming scheme instead of listing the folder
+    /// (`true`, or a string DLIO reads as one).
+    #[serde(deserialize_with = "bool_like")]
+    pub skip_listing: bool,
+    /// DLIO 3.0.2, with `skip_listing`: check that every n-th expected file exists (0: none).
+    pub listing_validation_interval: i64,
+    /// DLIO 3.0.2: the parquet format's columns and layout.
     pub parquet: Parquet,
+    /// DLIO 3.0.2: the HDF5 format's layout.
+    pub hdf5: Hdf5,
 }
 
 impl Default for Dataset {
@@ -315,7 +427,14 @@ impl Default for Dataset {
             chunk_size: 0,
             keep_files: true,
             generation_buffer_size: 2 << 30,
+            record_dims: Vec::new(),
+            record_element_type: "uint8".into(),
+            record_element_bytes: 4,
+            data_gen_method: None,
+            skip_listing: false,
+            listing_validation_interval: 1000,
             parquet: Parquet::default(),
+            hdf5: Hdf5::default(),
         }
     }
 }
@@ -354,6 +473,8 @@ pub enum FileAccess {
 pub enum ReadType {
     #[default]
     OnDemand,
+    /// DLIO spells it `memory`.
+    #[serde(alias = "memory")]
     InMemory,
 }
 
@@ -450,6 +571,9 @@ pub struct Reader {
     pub batch_size: u64,
     pub batch_size_eval: u64,
     pub read_threads: u64,
+    /// DLIO 3.0.2: threads per rank generating data (1: DLIO's automatic count); mlstor's
+    /// `--concurrency` decides.
+    pub write_threads: u64,
     pub computation_threads: u64,
     pub prefetch_size: u64,
     pub file_shuffle: Shuffle,
@@ -467,6 +591,10 @@ pub struct Reader {
     pub reader_classname: Option<String>,
     pub data_loader_classname: Option<String>,
     pub data_loader_sampler: Option<String>,
+    /// DLIO 3.0.2: the shape of the batch tensor handed to the model (none: the sample's).
+    pub transformed_record_dims: Vec<u64>,
+    /// DLIO 3.0.2: that tensor's numpy dtype.
+    pub transformed_record_element_type: String,
 }
 
 impl Reader {
@@ -486,6 +614,7 @@ impl Default for Reader {
             batch_size: 1,
             batch_size_eval: 1,
             read_threads: 1,
+            write_threads: 1,
             computation_threads: 1,
             prefetch_size: 2,
             file_shuffle: Shuffle::Off,
@@ -499,10 +628,12 @@ impl Default for Reader {
             preprocess_time: Seconds::default(),
             preprocess_time_stdev: 0.0,
             pin_memory: true,
-            multiprocessing_context: "fork".into(),
+            multiprocessing_context: "spawn".into(),
             reader_classname: None,
             data_loader_classname: None,
             data_loader_sampler: None,
+            transformed_record_dims: Vec::new(),
+            transformed_record_element_type: "uint8".into(),
         }
     }
 }
@@ -592,6 +723,7 @@ impl Default for Ksm {
 #[serde(default, deny_unknown_fields)]
 pub struct Checkpoint {
     /// A path or any mlstor URI: checkpoints may live on other storage than the dataset.
+    #[serde(deserialize_with = "string_like")]
     pub checkpoint_folder: String,
     pub checkpoint_after_epoch: u64,
     pub epochs_between_checkpoints: u64,
@@ -599,7 +731,7 @@ pub struct Checkpoint {
     #[serde(rename = "type")]
     pub kind: CheckpointType,
     pub checkpoint_mechanism_classname: Option<String>,
-    /// mlstor honours it (DLIO v2.0 never fsyncs: its writers read another field).
+    /// mlstor honours it (DLIO 2.0 and 3.0.2 never read it: their writers read another field).
     pub fsync: bool,
     pub time_between_checkpoints: f64,
     pub num_checkpoints_write: i64,
@@ -666,98 +798,6 @@ impl Default for OutputMetric {
         OutputMetric {
             exclude_start_steps: 1,
             exclude_end_steps: 0,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StorageType {
-    #[default]
-    LocalFs,
-    ParallelFs,
-    S3,
-    Azure,
-    Gcs,
-}
-
-/// Which storage library a run is recorded as using; mlstor's own store does the I/O.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StorageLibrary {
-    #[default]
-    Mlstor,
-    S3dlio,
-    S3torchconnector,
-    Minio,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LoadBalanceStrategy {
-    #[default]
-    RoundRobin,
-    Random,
-    LeastOutstanding,
-}
-
-/// A credential from the YAML. `Debug` and serialization (the resolved config, results)
-/// show `***`; only [`SecretString::expose`] gives the value, for handing to a client.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct SecretString(String);
-
-impl SecretString {
-    pub fn new(s: impl Into<String>) -> SecretString {
-        SecretString(s.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl Serialize for SecretString {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("***")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StorageOptions {
-    pub endpoint_url: Option<String>,
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<SecretString>,
-    pub region: Option<String>,
-    pub s3_force_path_style: Option<bool>,
-    pub endpoint_uris: Vec<String>,
-    pub load_balance_strategy: LoadBalanceStrategy,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Storage {
-    pub storage_type: StorageType,
-    /// For object stores: the bucket/container.
-    pub storage_root: String,
-    pub storage_library: StorageLibrary,
-    pub storage_options: StorageOptions,
-}
-
-impl Default for Storage {
-    fn default() -> Storage {
-        Storage {
-            storage_type: StorageType::LocalFs,
-            storage_root: "./".into(),
-            storage_library: StorageLibrary::Mlstor,
-            storage_options: StorageOptions::default(),
         }
     }
 }

@@ -18,7 +18,7 @@ use super::loader::dataset::SplitFiles;
 use super::loader::read::{Residency, SampleReader};
 use super::loader::{EpochLoader, Loader, LoaderError, LoaderSettings};
 use crate::config::schema::ReadType;
-use crate::host::{HostInfo, cpu_seconds, timestamp};
+use crate::host::{HostInfo, cpu_seconds, proc_dict, timestamp};
 use crate::metrics::au::{Formula, StepTimes, block_metrics, eval_metrics};
 use crate::metrics::latency::Latency;
 use crate::plan::files::Split;
@@ -260,6 +260,7 @@ pub fn train(s: &TrainSetup) -> Result<RankReport, TrainError> {
             blocks,
             eval,
             checkpoints,
+            host_meminfo: proc_dict("/proc/meminfo"),
         });
     }
     let endpoints: Vec<EndpointReport> = if s.report_endpoints {

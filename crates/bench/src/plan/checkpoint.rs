@@ -4,7 +4,9 @@
 //! - Ranks are laid out as DLIO does: `tp = rank mod TP`, `pp = (rank / TP) mod PP`,
 //!   `mp = rank mod (TP·PP)`, `dp = rank / (TP·PP)`; the data parallelism is `ranks / (TP·PP)`,
 //!   or `model.parallelism.data` in `checkpoint.mode: subset` (then only `ranks` of the
-//!   `data·TP·PP` ranks of the emulated run exist and write).
+//!   `data·TP·PP` ranks of the emulated run exist and write). In `checkpoint.mode: default`
+//!   a `model.parallelism.data` (MLPerf Storage v3.0's llama3 files set it; DLIO 3.0.2
+//!   refuses it there) is not used: [`super::Plan::warnings`] says so when it differs.
 //! - Transformer layers `0..=L+2` (0 = embedding, `L+1` = lm_head, `L+2` = final norm) are split
 //!   over the pipeline stages; each layer's tensors are divided by TP (and by DP under ZeRO 3).
 //! - ZeRO 1/2: only data-parallel rank 0 writes the model, one file per layer when PP > 1
@@ -243,7 +245,8 @@ impl Spec {
             CheckpointMode::Default => {
                 if !ranks.is_multiple_of(mp) {
                     return Err(invalid(format!(
-                        "{ranks} rank(s) is not a multiple of the model parallelism model.parallelism.tensor × pipeline = {mp}"
+                        "{ranks} rank(s) is not a multiple of the model parallelism model.parallelism.tensor × pipeline = {mp} \
+                         (checkpoint.mode: subset with model.parallelism.data emulates part of a larger run)"
                     )));
                 }
                 ranks / mp

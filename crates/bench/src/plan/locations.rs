@@ -5,11 +5,13 @@
 
 use mlstor_store::{LoadBalance, Secret, StoreOptions, StoreOverrides};
 
-use crate::config::schema::{LoadBalanceStrategy, StorageOptions, StorageType, Workload};
+use crate::config::schema::{LoadBalanceStrategy, StorageLibrary, StorageOptions, StorageType, Workload};
 
 /// The dataset's root URI: `dataset.data_folder` when it is a URI; for object storage
-/// `<scheme>://<storage_root>/<data_folder>`; else the local path as `file://` (relative
-/// paths resolved against `cwd`).
+/// `<scheme>://<storage_root>/<data_folder>` (a `storage_root` that is a URI brings its own
+/// scheme); else the local path joined onto `storage_root` as DLIO does (an absolute
+/// `data_folder` stands alone, relative ones resolve against `cwd`), as `file://`, or as
+/// `direct://` (O_DIRECT) for `storage_type: direct_fs` or `storage_library: direct`.
 pub fn data_uri(w: &Workload, cwd: &std::path::Path) -> String {
     folder_uri(w, &w.dataset.data_folder, cwd)
 }
@@ -25,21 +27,32 @@ fn folder_uri(w: &Workload, folder: &str, cwd: &std::path::Path) -> String {
     if folder.contains("://") {
         return folder.to_string();
     }
+    let root = w.storage.storage_root.as_str();
+    let (root_scheme, root_rest) = match root.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, root),
+    };
     let scheme = match w.storage.storage_type {
         StorageType::S3 => "s3",
         StorageType::Azure => "az",
         StorageType::Gcs => "gs",
-        StorageType::LocalFs | StorageType::ParallelFs => {
+        StorageType::Aistore => "ais",
+        t @ (StorageType::LocalFs | StorageType::ParallelFs | StorageType::DirectFs) => {
+            let direct = t == StorageType::DirectFs || w.storage.library() == Some(StorageLibrary::Direct);
+            let base = cwd.join(root_rest.trim_start_matches("./"));
             let p = std::path::Path::new(folder.trim_start_matches("./"));
             let abs = if p.is_absolute() {
                 p.to_path_buf()
             } else {
-                cwd.join(p)
+                base.join(p)
             };
-            return format!("file://{}", abs.display());
+            let abs = abs.display().to_string();
+            let abs = abs.trim_end_matches('/');
+            return format!("{}://{abs}", if direct { "direct" } else { "file" });
         }
     };
-    let root = w.storage.storage_root.trim_matches('/');
+    let scheme = root_scheme.unwrap_or(scheme);
+    let root = root_rest.trim_matches('/');
     format!(
         "{scheme}://{root}/{}",
         folder.trim_start_matches("./").trim_start_matches('/')
@@ -75,7 +88,7 @@ pub fn store_options(yaml: Option<&StorageOptions>, overrides: &StoreOverrides, 
 /// What a workload's `storage_options` says, nothing else.
 fn yaml_options(o: &StorageOptions) -> StoreOptions {
     let mut s = StoreOptions {
-        endpoint: o.endpoint_url.clone(),
+        endpoint: o.endpoint(),
         access_key_id: o.access_key_id.clone(),
         secret_access_key: o.secret_access_key.as_ref().map(|k| Secret::new(k.expose())),
         region: o.region.clone(),
@@ -85,10 +98,14 @@ fn yaml_options(o: &StorageOptions) -> StoreOptions {
             LoadBalanceStrategy::Random => LoadBalance::Random,
             LoadBalanceStrategy::LeastOutstanding => LoadBalance::LeastOutstanding,
         },
+        pin_to_rank: o.use_mpi_endpoint_distribution == Some(true),
         ..StoreOptions::default()
     };
     if let Some(path_style) = o.s3_force_path_style {
         s.virtual_hosted_style = !path_style;
+    }
+    if let Some(n) = o.s3_max_attempts {
+        s.retry.max_attempts = n.max(1);
     }
     s
 }
@@ -113,6 +130,60 @@ mod tests {
         );
         w.dataset.data_folder = "az://c/ds".into();
         assert_eq!(data_uri(&w, std::path::Path::new("/work")), "az://c/ds");
+    }
+
+    #[test]
+    fn roots_that_are_uris_and_local_roots() {
+        let cwd = std::path::Path::new("/work");
+        let mut w = Workload::default();
+        w.dataset.data_folder = "train".into();
+        w.storage.storage_root = "/mnt/test".into();
+        assert_eq!(
+            data_uri(&w, cwd),
+            "file:///mnt/test/train",
+            "DLIO joins storage_root"
+        );
+        w.dataset.data_folder = "/abs/data".into();
+        assert_eq!(
+            data_uri(&w, cwd),
+            "file:///abs/data",
+            "an absolute folder stands alone"
+        );
+        w.storage.storage_root = "file:///tmp/root/".into();
+        w.dataset.data_folder = "d".into();
+        assert_eq!(data_uri(&w, cwd), "file:///tmp/root/d");
+        w.storage.storage_type = StorageType::DirectFs;
+        assert_eq!(data_uri(&w, cwd), "direct:///tmp/root/d");
+        w.storage.storage_type = StorageType::LocalFs;
+        w.storage.storage_library = Some(StorageLibrary::Direct);
+        assert_eq!(
+            data_uri(&w, cwd),
+            "direct:///tmp/root/d",
+            "DLIO's legacy `direct` library"
+        );
+        w.storage.storage_library = None;
+        w.storage.storage_type = StorageType::S3;
+        w.storage.storage_root = "s3://bucket/pre/".into();
+        assert_eq!(data_uri(&w, cwd), "s3://bucket/pre/d");
+        w.storage.storage_type = StorageType::Azure;
+        w.storage.storage_root = "az://c/p".into();
+        assert_eq!(data_uri(&w, cwd), "az://c/p/d");
+    }
+
+    #[test]
+    fn dlio_storage_options_reach_the_store() {
+        let o = StorageOptions {
+            endpoint_url: Some("10.0.0.1:9000".into()),
+            secure: Some(false),
+            s3_max_attempts: Some(3),
+            use_mpi_endpoint_distribution: Some(true),
+            endpoint_uris: vec!["http://a:1".into(), "http://b:1".into()],
+            ..StorageOptions::default()
+        };
+        let s = store_options(Some(&o), &StoreOverrides::default(), "s3://b/k");
+        assert_eq!(s.endpoint.as_deref(), Some("http://10.0.0.1:9000"));
+        assert_eq!(s.retry.max_attempts, 3);
+        assert!(s.pin_to_rank);
     }
 
     #[test]

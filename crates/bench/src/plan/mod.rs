@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::schema::Workload;
+use crate::config::schema::{CheckpointMode, StorageType, Workload};
 pub use checkpoint::{CheckpointPlan, Direction, PlanOptions, checkpoint_name};
 pub use error::PlanError;
 use files::Split;
@@ -144,6 +144,13 @@ impl Plan {
         if ranks == 0 {
             return Err(PlanError::Train("a run needs at least one rank".into()));
         }
+        if w.storage.storage_type == StorageType::Aistore {
+            return Err(PlanError::NotSupported(
+                "storage.storage_type aistore: mlstor does not speak AIStore's native API; use its S3 API \
+                 (storage_type: s3, storage_options.endpoint_url: the AIStore proxy's S3 endpoint)"
+                    .into(),
+            ));
+        }
         let train = if f.train {
             Some(train_plan(w, ranks as u64, dlio_compat)?)
         } else {
@@ -169,6 +176,39 @@ impl Plan {
             train,
             checkpoint,
         })
+    }
+
+    /// What the user should know about how the plan reads the workload: a
+    /// `model.parallelism.data` that the checkpoint layout does not use.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let w = &self.workload;
+        let p = &w.model.parallelism;
+        if let Some(c) = &self.checkpoint
+            && w.checkpoint.mode == CheckpointMode::Default
+            && p.data > 0
+            && p.data as u64 != c.layout.data_parallelism()
+        {
+            let emulated = p.data as u64 * p.tensor * p.pipeline;
+            let subset = if emulated > self.ranks as u64 {
+                format!(
+                    "; checkpoint.mode: subset would make these {} rank(s) part of a {emulated}-rank run",
+                    self.ranks
+                )
+            } else {
+                String::new()
+            };
+            out.push(format!(
+                "model.parallelism.data {} is not used in checkpoint.mode default: the data parallelism is the \
+                 ranks over tensor × pipeline, {} / ({} × {}) = {}{subset}",
+                p.data,
+                self.ranks,
+                p.tensor,
+                p.pipeline,
+                c.layout.data_parallelism(),
+            ));
+        }
+        out
     }
 
     /// Checkpoints saved during training.
@@ -402,6 +442,37 @@ mod tests {
 
     fn saves(w: &Workload) -> u64 {
         Plan::build(w, 1, false).expect("plan").saves()
+    }
+
+    #[test]
+    fn parallelism_data_in_default_mode_is_a_hint() {
+        // MLPerf Storage v3.0's llama3_70b: TP 8, `data: 1` without checkpoint.mode subset.
+        let w =
+            crate::config::load("llama3_70b", &["model.parallelism.data=1".into()], &|_| None).expect("70b");
+        let p = Plan::build(&w, 8, false).expect("8 ranks: data 1 × TP 8");
+        assert!(p.warnings().is_empty(), "{:?}", p.warnings());
+        let p = Plan::build(&w, 16, false).expect("16 ranks: data parallelism 2");
+        assert_eq!(
+            p.checkpoint.as_ref().map(|c| c.layout.data_parallelism()),
+            Some(2)
+        );
+        let warn = p.warnings().join("");
+        assert!(
+            warn.contains("model.parallelism.data 1 is not used") && warn.contains("16 / (8 × 1) = 2"),
+            "{warn}"
+        );
+        let e = Plan::build(&w, 4, false)
+            .expect_err("4 ranks cannot hold TP 8")
+            .to_string();
+        assert!(e.contains("checkpoint.mode: subset"), "{e}");
+    }
+
+    #[test]
+    fn aistore_is_refused_by_a_run() {
+        let mut w = workload(8, 1, -1);
+        w.storage.storage_type = StorageType::Aistore;
+        let e = Plan::build(&w, 1, false).expect_err("aistore").to_string();
+        assert!(e.contains("aistore") && e.contains("S3 API"), "{e}");
     }
 
     #[test]

@@ -90,6 +90,10 @@ pub struct EpochReport {
     /// Checkpoints saved during the epoch (DLIO's `save_ckpt{block}`).
     #[serde(default)]
     pub checkpoints: Vec<TimedCheckpoint>,
+    /// `/proc/meminfo` at the epoch's end, as DLIO records it in `{rank}_output.json`
+    /// (this rank's file only: not gathered).
+    #[serde(skip)]
+    pub host_meminfo: serde_json::Map<String, serde_json::Value>,
 }
 
 impl EpochReport {

@@ -145,8 +145,11 @@ pub fn per_epoch_stats(r: &RankReport, checkpoint_size_gb: f64) -> Value {
     Value::Object(out)
 }
 
-/// `{rank}_output.json`: DLIO's raw per-step arrays and per-block AU and throughput.
-pub fn output(w: &Workload, r: &RankReport, ranks: usize) -> Value {
+/// `{rank}_output.json`: the host (`/proc/cpuinfo` and `/proc/meminfo` as DLIO's
+/// `lines_to_dict` reads them), DLIO's raw per-step arrays and per-block AU and throughput,
+/// and each training epoch's `host_meminfo` at its end. A checkpoint-only run has DLIO's
+/// epoch `"1"` with empty arrays, from `checkpoint_span` (its start and end).
+pub fn output(w: &Workload, r: &RankReport, ranks: usize, checkpoint_span: Option<(&str, &str)>) -> Value {
     let memory = r.host.memory_bytes as f64 / GIB;
     let mut out = Map::new();
     out.insert("host_memory_GB".into(), json!(memory));
@@ -154,6 +157,17 @@ pub fn output(w: &Workload, r: &RankReport, ranks: usize) -> Value {
     out.insert("host_processor_name".into(), json!(r.host.processor));
     let caching = data_size_per_host_gib(w, ranks, 1) <= memory;
     out.insert("potential_caching".into(), json!(u8::from(caching)));
+    out.insert("host_cpuinfo".into(), Value::Object(proc_dict("/proc/cpuinfo")));
+    out.insert("host_meminfo".into(), Value::Object(proc_dict("/proc/meminfo")));
+    if let Some((start, end)) = checkpoint_span {
+        let mut one: Map<String, Value> = ["load", "proc", "throughput", "au", "compute"]
+            .iter()
+            .map(|k| (k.to_string(), Value::Object(Map::new())))
+            .collect();
+        one.insert("start".into(), json!(start));
+        one.insert("end".into(), json!(end));
+        out.insert("1".into(), Value::Object(one));
+    }
     for e in &r.epochs {
         let mut fields: Map<String, Value> = ["load", "proc", "throughput", "au", "compute", "barrier"]
             .iter()
@@ -180,6 +194,7 @@ pub fn output(w: &Workload, r: &RankReport, ranks: usize) -> Value {
             put("au", &name, json!(p.au_percent));
             put("throughput", &name, json!(p.throughput));
         }
+        fields.insert("host_meminfo".into(), Value::Object(e.host_meminfo.clone()));
         fields.insert("start".into(), json!(e.start));
         fields.insert("end".into(), json!(e.end));
         out.insert(e.epoch.to_string(), Value::Object(fields));

@@ -299,6 +299,7 @@ mod tests {
                     blocks: vec![phase_report(a, 20.0, 1_000_000_000)],
                     eval: None,
                     checkpoints: Vec::new(),
+                    host_meminfo: Default::default(),
                 })
                 .collect(),
             cpu_s: 1.0,

@@ -97,7 +97,7 @@ pub fn training(
     write_json(
         dir,
         &format!("{r}_output.json"),
-        &dlio::output(w, report, ranks.size()),
+        &dlio::output(w, report, ranks.size(), None),
     )?;
     let Some(reports) = ranks.gather_json(&report.compact())? else {
         return Ok(None);
@@ -177,7 +177,7 @@ pub fn checkpoint(
     write_json(
         dir,
         &format!("{r}_output.json"),
-        &dlio::output(w, &host_only(run), ranks.size()),
+        &dlio::output(w, &host_only(run), ranks.size(), Some((&run.start, &run.end))),
     )?;
     let Some(runs) = ranks.gather_json(run)? else {
         return Ok(None);
@@ -269,7 +269,7 @@ fn header(
     info: &RunInfo,
     ranks: usize,
 ) -> Result<Map<String, Value>, ResultsError> {
-    let yaml = write_dlio_config(dir, w, &info.overrides)?;
+    let yaml = write_dlio_config(dir, w, &info.workload_name, &info.overrides)?;
     Ok(object(json!({
         "mlstor_version": env!("CARGO_PKG_VERSION"),
         "workload": info.workload_name,
@@ -289,18 +289,44 @@ fn header(
     })))
 }
 
-/// Writes `dlio_config/config.yaml` (the resolved workload, secrets masked) and
-/// `dlio_config/overrides.yaml` (the overrides as Hydra records them); returns the former.
-pub fn write_dlio_config(dir: &Path, w: &Workload, overrides: &[String]) -> Result<String, ResultsError> {
+/// Writes `dlio_config/` as Hydra does for DLIO: `config.yaml`, the resolved workload
+/// (secrets masked) nested under `workload:`, and `overrides.yaml`, the command line as
+/// Hydra records it (`workload=NAME`, then `++workload.key=value` per override); returns
+/// the resolved workload's YAML (not nested).
+pub fn write_dlio_config(
+    dir: &Path,
+    w: &Workload,
+    workload_name: &str,
+    overrides: &[String],
+) -> Result<String, ResultsError> {
     let yaml = config::resolved_yaml(w);
-    write_file(dir, "dlio_config/config.yaml", yaml.as_bytes())?;
-    let overrides: Vec<String> = overrides
-        .iter()
-        .map(|s| hydra_override(&config::mask_override(s)))
+    let mut nested = serde_yaml_ng::Mapping::new();
+    nested.insert("workload".into(), config::resolved_value(w));
+    let nested = serde_yaml_ng::to_string(&nested).unwrap_or_default();
+    write_file(dir, "dlio_config/config.yaml", nested.as_bytes())?;
+    let overrides: Vec<String> = std::iter::once(format!("workload={}", config_name(workload_name)))
+        .chain(
+            overrides
+                .iter()
+                .map(|s| hydra_override(&config::mask_override(s))),
+        )
         .collect();
     let overrides_yaml = serde_yaml_ng::to_string(&overrides).unwrap_or_default();
     write_file(dir, "dlio_config/overrides.yaml", overrides_yaml.as_bytes())?;
     Ok(yaml)
+}
+
+/// The workload's name as Hydra's `workload=` choice: a shipped name as is, a file by its
+/// stem (`/x/my_run.yaml` -> `my_run`).
+fn config_name(workload: &str) -> String {
+    let p = Path::new(workload);
+    if workload.ends_with(".yaml") || workload.ends_with(".yml") || workload.contains('/') {
+        p.file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| workload.to_string())
+    } else {
+        workload.to_string()
+    }
 }
 
 /// An override as Hydra records it (`++workload.key=value`).

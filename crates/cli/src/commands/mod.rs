@@ -14,6 +14,8 @@ pub mod stat;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use mlstor_bench::config::Workload;
+use mlstor_bench::ranks::launcher_env;
 
 /// The workload arguments `config`, `generate` and `run` share.
 #[derive(Args, Debug)]
@@ -23,8 +25,8 @@ pub struct WorkloadArgs {
     /// Override a key: `--set dataset.num_files_train=64` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// DLIO/Hydra-style overrides: `++workload.reader.batch_size=4`.
-    #[arg(value_name = "OVERRIDE", allow_hyphen_values = true)]
+    /// DLIO/Hydra-style overrides: `++workload.reader.batch_size=4` (options may follow them).
+    #[arg(value_name = "OVERRIDE")]
     pub overrides: Vec<String>,
 }
 
@@ -34,12 +36,30 @@ impl WorkloadArgs {
         self.set.iter().chain(&self.overrides).cloned().collect()
     }
 
-    /// The workload resolved with its overrides and the process environment.
-    pub fn load(&self) -> Result<mlstor_bench::config::Workload> {
+    /// The workload resolved with its overrides and the process environment; what DLIO
+    /// 3.0.2 would ignore or not read in it is said on stderr (once: by rank 0 of a job).
+    pub fn load(&self) -> Result<Workload> {
+        let w = self.load_silently()?;
+        print_messages(&w);
+        Ok(w)
+    }
+
+    /// [`WorkloadArgs::load`] without a word (for a process that starts the ranks itself).
+    pub fn load_silently(&self) -> Result<Workload> {
         Ok(mlstor_bench::config::load_with_process_env(
             &self.workload,
             &self.all_overrides(),
         )?)
+    }
+}
+
+/// The workload's messages (keys ignored as DLIO 3.0.2 ignores them, keys read where it
+/// would not) on stderr, from one process of a job only.
+pub fn print_messages(w: &Workload) {
+    if launcher_env(&|k| std::env::var(k).ok()).is_none_or(|(rank, _, _)| rank == 0) {
+        for m in mlstor_bench::config::messages(w) {
+            eprintln!("{m}");
+        }
     }
 }
 

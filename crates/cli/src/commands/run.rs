@@ -133,19 +133,21 @@ fn launched_size(a: &RunArgs) -> Result<Option<usize>> {
 }
 
 pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
-    let w = a.workload.load()?;
+    let w = a.workload.load_silently()?;
     let name = a.workload.workload.clone();
     let Some(size) = launched_size(a)? else {
         let n = a.num_accelerators.unwrap_or(1);
         let plan =
             Plan::build(&w, n, a.dlio_compat).with_context(|| format!("planning {name} on {n} rank(s)"))?;
         if a.dry_run {
+            print_warnings(&plan);
             return dry_run(g, a, &plan);
         }
-        return launch(n);
+        return launch(n); // the ranks say what there is to say
     };
     let plan =
         Plan::build(&w, size, a.dlio_compat).with_context(|| format!("planning {name} on {size} rank(s)"))?;
+    print_warnings(&plan);
     if a.dry_run {
         return dry_run(g, a, &plan);
     }
@@ -181,6 +183,16 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
     })
     .await
     .context("the run stopped unexpectedly")?
+}
+
+/// The workload's messages and the plan's warnings, on stderr (rank 0 of a job only).
+fn print_warnings(plan: &Plan) {
+    super::print_messages(&plan.workload);
+    if launcher_env(&|k| std::env::var(k).ok()).is_none_or(|(rank, _, _)| rank == 0) {
+        for w in plan.warnings() {
+            eprintln!("warning: {w}");
+        }
+    }
 }
 
 /// Runs the plan on this rank with progress bars, then (rank 0) prints the report.
