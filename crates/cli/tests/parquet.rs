@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::{fails, json, ok, python, run_python};
+use common::{fails, json, log_records, ok, python, run_python};
 
 /// A parquet workload: 4 files of 8 rows in row groups of 2, three columns (b is large and
 /// not read when `selective`).
@@ -39,24 +39,6 @@ fn workload(dir: &Path, selective: bool) -> std::path::PathBuf {
     let p = dir.join("parquet.yaml");
     std::fs::write(&p, yaml).expect("write yaml");
     p
-}
-
-/// (op, key, bytes, phase) of every record of a plain-text op-log.
-fn log_records(path: &Path) -> Vec<(String, String, u64, String)> {
-    std::fs::read_to_string(path)
-        .expect("op-log")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("idx\t"))
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (
-                f[2].to_string(),
-                f[3].to_string(),
-                f[4].parse().expect("bytes"),
-                f[12].to_string(),
-            )
-        })
-        .collect()
 }
 
 fn parquet_reads(dir: &Path, selective: bool) -> (serde_json::Value, Vec<(String, String, u64, String)>) {

@@ -114,7 +114,9 @@ impl TrainSetup<'_> {
 
 fn loader_for(s: &TrainSetup, split: Split, sampler: Sampler) -> Result<Loader, TrainError> {
     let w = &s.plan.workload;
-    let files = s.handle.block_on(SplitFiles::open(s.store.as_ref(), w, split))?;
+    let files = s
+        .handle
+        .block_on(SplitFiles::open(s.store.as_ref(), s.plan, split, s.ranks.rank()))?;
     let residency = match (w.reader.read_type, sampler) {
         (ReadType::InMemory, _) => Residency::All,
         (ReadType::OnDemand, Sampler::Index) => Residency::PerSample,

@@ -47,6 +47,44 @@ pub fn dataset_files(d: &Dataset, split: Split) -> Vec<String> {
         .collect()
 }
 
+/// The files `dataset.skip_listing` expects, named as DLIO 3.0.2 computes them instead of
+/// listing (`<prefix>_<i>_of_<n>.<format>` as [`dataset_files`], but with `num_subfolders_*`
+/// S > 0 under subfolder `i mod S` padded to the digits of S − 1), in index order. DLIO's
+/// generator pads subfolders to the digits of S and uses them only when S > 1, so for S = 1,
+/// 10, 100, … the two name the files differently, in DLIO 3.0.2 as here.
+pub fn skip_listing_files(d: &Dataset, split: Split) -> Vec<String> {
+    let (n, subfolders) = match split {
+        Split::Train => (d.num_files_train, d.num_subfolders_train),
+        Split::Valid => (d.num_files_eval, d.num_subfolders_eval),
+    };
+    let nd_files = n.to_string().len();
+    let nd_sub = subfolders.saturating_sub(1).to_string().len();
+    let ext = d.format.extension();
+    (0..n)
+        .map(|i| {
+            let name = stored_name(d, &format!("{}_{i:0nd_files$}_of_{n}.{ext}", d.file_prefix));
+            if subfolders > 0 {
+                format!("{}/{:0nd_sub$}/{name}", split.folder(), i % subfolders)
+            } else {
+                format!("{}/{name}", split.folder())
+            }
+        })
+        .collect()
+}
+
+/// The indices DLIO 3.0.2 spot-checks under `skip_listing` among `n` files: 0, every
+/// `interval`-th, and the last, in order; none when `interval` ≤ 0.
+pub fn listing_spot_checks(n: u64, interval: i64) -> Vec<u64> {
+    if n == 0 || interval <= 0 {
+        return Vec::new();
+    }
+    let mut v: Vec<u64> = (0..n).step_by(interval as usize).collect();
+    if v.last() != Some(&(n - 1)) {
+        v.push(n - 1);
+    }
+    v
+}
+
 /// The codec DLIO (through pandas) applies to whole CSV files for `dataset.compression`.
 pub fn file_codec(d: &Dataset) -> Option<Codec> {
     if d.format != Format::Csv {
@@ -111,6 +149,51 @@ pub fn files_for_rank(count: usize, rank: usize, size: usize) -> impl Iterator<I
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skip_listing_names_as_dlio_3_0_2() {
+        let mut d = Dataset {
+            num_files_train: 12,
+            format: Format::Npz,
+            ..Dataset::default()
+        };
+        let f = skip_listing_files(&d, Split::Train);
+        assert_eq!(
+            (f[0].as_str(), f[11].as_str()),
+            ("train/img_00_of_12.npz", "train/img_11_of_12.npz")
+        );
+        assert_eq!(
+            f,
+            dataset_files(&d, Split::Train),
+            "no subfolders: the generator's names"
+        );
+        d.num_subfolders_train = 3;
+        let f = skip_listing_files(&d, Split::Train);
+        assert_eq!(f[4], "train/1/img_04_of_12.npz");
+        assert_eq!(f, dataset_files(&d, Split::Train));
+        // DLIO 3.0.2's mismatch: 10 subfolders are padded to 1 digit here, 2 by the generator.
+        d.num_subfolders_train = 10;
+        assert_eq!(
+            skip_listing_files(&d, Split::Train)[3],
+            "train/3/img_03_of_12.npz"
+        );
+        assert_eq!(dataset_files(&d, Split::Train)[3], "train/03/img_03_of_12.npz");
+        d.num_subfolders_train = 1;
+        assert_eq!(
+            skip_listing_files(&d, Split::Train)[3],
+            "train/0/img_03_of_12.npz"
+        );
+        assert_eq!(dataset_files(&d, Split::Train)[3], "train/img_03_of_12.npz");
+    }
+
+    #[test]
+    fn spot_checks_as_dlio_3_0_2() {
+        assert_eq!(listing_spot_checks(2500, 1000), [0, 1000, 2000, 2499]);
+        assert_eq!(listing_spot_checks(2001, 1000), [0, 1000, 2000]);
+        assert_eq!(listing_spot_checks(1, 1000), [0]);
+        assert!(listing_spot_checks(10, 0).is_empty());
+        assert!(listing_spot_checks(0, 5).is_empty());
+    }
 
     fn dataset(files: u64, sub: u64, format: Format) -> Dataset {
         Dataset {

@@ -94,3 +94,21 @@ pub fn json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// (op, key, bytes, phase) of every record of a plain-text op-log.
+pub fn log_records(path: &Path) -> Vec<(String, String, u64, String)> {
+    std::fs::read_to_string(path)
+        .expect("op-log")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("idx\t"))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                f[2].to_string(),
+                f[3].to_string(),
+                f[4].parse().expect("bytes"),
+                f[12].to_string(),
+            )
+        })
+        .collect()
+}

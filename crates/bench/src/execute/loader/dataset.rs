@@ -11,7 +11,8 @@ use mlstor_store::{ListEntry, ListMode, Store, StoreExt};
 use super::error::LoaderError;
 use crate::config::schema::{Format, Workload};
 use crate::execute::parquet::{ReadError, StoreReader};
-use crate::plan::files::{Split, dataset_files, stored_name};
+use crate::plan::Plan;
+use crate::plan::files::{Split, dataset_files, listing_spot_checks, skip_listing_files, stored_name};
 
 /// How a format's samples are reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +47,8 @@ pub struct SplitFiles {
     pub split: Split,
     /// Keys under the data folder, in DLIO's (name) order.
     pub keys: Vec<String>,
-    pub sizes: Vec<u64>,
+    /// Sizes from the listing; under `skip_listing`, learnt on first read (see [`Self::size`]).
+    sizes: Vec<OnceLock<u64>>,
     /// The generator's index of the first file (evaluation files follow the training ones).
     first_index: u64,
     /// Each file's `<i>` from its name, when it has one.
@@ -60,13 +62,30 @@ pub struct SplitFiles {
 
 impl SplitFiles {
     /// Lists the split's folder as DLIO does: every file with the format's extension, in
-    /// name order (by file name across subfolders), the first `num_files_*` of them; fewer
-    /// is an error. So any dataset in DLIO's layout trains, a larger one as a subset.
-    pub async fn open(store: &dyn Store, w: &Workload, split: Split) -> Result<SplitFiles, LoaderError> {
+    /// DLIO 3.0.2's order (by full path, so subfolder first; DLIO v2.0's, by file name
+    /// across subfolders, under `dlio_compat`), the first `num_files_*` of them; fewer is an
+    /// error. So any dataset in DLIO's layout trains, a larger one as a subset.
+    /// With `dataset.skip_listing`, the names are computed instead, as DLIO 3.0.2 does, and
+    /// rank 0 spot-checks every `listing_validation_interval`-th with a HEAD.
+    pub async fn open(
+        store: &dyn Store,
+        plan: &Plan,
+        split: Split,
+        rank: usize,
+    ) -> Result<SplitFiles, LoaderError> {
+        let w = &plan.workload;
         let wanted = match split {
             Split::Train => w.dataset.num_files_train,
             Split::Valid => w.dataset.num_files_eval,
         } as usize;
+        if w.dataset.skip_listing {
+            let keys = skip_listing_files(&w.dataset, split);
+            if rank == 0 {
+                spot_check(store, w, split, &keys).await?;
+            }
+            let sizes = keys.iter().map(|_| OnceLock::new()).collect();
+            return Ok(SplitFiles::new(w, split, keys, sizes));
+        }
         let suffix = stored_name(&w.dataset, &format!(".{}", w.dataset.format.extension()));
         let mut listed: Vec<(String, u64)> = Vec::new();
         if wanted > 0 {
@@ -79,8 +98,12 @@ impl SplitFiles {
                 }
             }
         }
-        let base = |k: &str| k.rsplit('/').next().unwrap_or(k).to_string();
-        listed.sort_by(|a, b| base(&a.0).cmp(&base(&b.0)).then_with(|| a.0.cmp(&b.0)));
+        if plan.dlio_compat {
+            let base = |k: &str| k.rsplit('/').next().unwrap_or(k).to_string();
+            listed.sort_by(|a, b| base(&a.0).cmp(&base(&b.0)).then_with(|| a.0.cmp(&b.0)));
+        } else {
+            listed.sort_by(|a, b| a.0.cmp(&b.0));
+        }
         if listed.len() < wanted {
             let example = dataset_files(&w.dataset, split)
                 .into_iter()
@@ -96,13 +119,18 @@ impl SplitFiles {
         }
         listed.truncate(wanted);
         let (keys, sizes): (Vec<String>, Vec<u64>) = listed.into_iter().unzip();
+        let sizes = sizes.into_iter().map(OnceLock::from).collect();
+        Ok(SplitFiles::new(w, split, keys, sizes))
+    }
+
+    fn new(w: &Workload, split: Split, keys: Vec<String>, sizes: Vec<OnceLock<u64>>) -> SplitFiles {
         // The generator numbered files by name (`<prefix>_<i>_of_<n>`); evaluation files
         // follow the training ones.
         let first_index = match split {
             Split::Train => 0,
             Split::Valid => w.dataset.num_files_train,
         };
-        Ok(SplitFiles {
+        SplitFiles {
             split,
             ranges: (0..keys.len()).map(|_| OnceLock::new()).collect(),
             layouts: (0..keys.len()).map(|_| OnceLock::new()).collect(),
@@ -111,7 +139,27 @@ impl SplitFiles {
             keys,
             first_index,
             format: w.dataset.format,
-        })
+        }
+    }
+
+    /// File `f`'s size, when the listing gave it or a read learnt it.
+    pub fn known_size(&self, f: usize) -> Option<u64> {
+        self.sizes[f].get().copied()
+    }
+
+    /// Records file `f`'s size (learnt by reading it whole).
+    pub fn learn_size(&self, f: usize, size: u64) {
+        let _ = self.sizes[f].set(size);
+    }
+
+    /// File `f`'s size: from the listing, else a HEAD (once; `skip_listing` datasets, for
+    /// the formats read by range).
+    pub async fn size(&self, store: &dyn Store, f: usize) -> Result<u64, LoaderError> {
+        if let Some(s) = self.known_size(f) {
+            return Ok(s);
+        }
+        let m = store.head(&self.keys[f]).await?;
+        Ok(*self.sizes[f].get_or_init(|| m.size))
     }
 
     /// The generator's index of file `f` (for `--verify`): the `<i>` of its
@@ -128,11 +176,6 @@ impl SplitFiles {
         self.keys.is_empty()
     }
 
-    /// Total bytes of the split.
-    pub fn bytes(&self) -> u64 {
-        self.sizes.iter().sum()
-    }
-
     /// File `f`'s parquet layout, reading its footer on first use (two ranged reads: the
     /// last 8 bytes, then the metadata, through [`StoreReader`]).
     pub async fn parquet_layout(
@@ -144,7 +187,7 @@ impl SplitFiles {
             return Ok(l.clone());
         }
         let key = &self.keys[f];
-        let size = self.sizes[f];
+        let size = self.size(store.as_ref(), f).await?;
         let bad = |e: mlstor_formats::Error| LoaderError::Decode {
             uri: format!("{}/{key}", store.root().trim_end_matches('/')),
             sample: 0,
@@ -199,7 +242,7 @@ impl SplitFiles {
                     })?
             }
         };
-        let size = self.sizes[f];
+        let size = self.size(store, f).await?;
         if let Some(&(o, l)) = ranges.iter().find(|(o, l)| o.saturating_add(*l) > size) {
             return Err(bad(
                 format!("{}/{key}", store.root().trim_end_matches('/')),
@@ -214,6 +257,53 @@ impl SplitFiles {
 }
 
 /// The `<i>` of a `<prefix>_<i>_of_<n>.<ext>` file name.
+/// DLIO 3.0.2's spot checks of `skip_listing` names: a HEAD of file 0, every
+/// `listing_validation_interval`-th and the last; any missing is an error naming them, and
+/// why when DLIO's own generator names such a dataset differently.
+async fn spot_check(
+    store: &dyn Store,
+    w: &Workload,
+    split: Split,
+    keys: &[String],
+) -> Result<(), LoaderError> {
+    let checks = listing_spot_checks(keys.len() as u64, w.dataset.listing_validation_interval);
+    let mut missing = Vec::new();
+    for &i in &checks {
+        let key = &keys[i as usize];
+        match store.head(key).await {
+            Ok(_) => {}
+            Err(mlstor_store::Error::NotFound { .. }) => missing.push(key.clone()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let s = match split {
+        Split::Train => w.dataset.num_subfolders_train,
+        Split::Valid => w.dataset.num_subfolders_eval,
+    };
+    let hint = if skip_listing_files(&w.dataset, split)
+        != dataset_files(&w.dataset, split)
+            .iter()
+            .map(|n| stored_name(&w.dataset, n))
+            .collect::<Vec<_>>()
+    {
+        format!(
+            "; with {s} subfolder(s), DLIO 3.0.2's skip_listing names them differently from its generator \
+             (and mlstor's): list the folder instead (dataset.skip_listing: False)"
+        )
+    } else {
+        String::new()
+    };
+    Err(LoaderError::SkipListing {
+        uri: format!("{}/{}", store.root().trim_end_matches('/'), split.folder()),
+        checked: checks.len(),
+        missing,
+        hint,
+    })
+}
+
 fn name_index(key: &str) -> Option<u64> {
     let name = key.rsplit('/').next()?;
     let (head, _) = name.split_once("_of_")?;

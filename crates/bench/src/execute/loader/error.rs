@@ -36,6 +36,17 @@ pub enum LoaderError {
     },
     #[error("{uri}: bad sample index: {reason}")]
     Index { uri: String, reason: String },
+    #[error(
+        "{uri}: dataset.skip_listing names the files as DLIO 3.0.2 does, but {} of the {checked} checked are missing (like {}){hint}",
+        missing.len(),
+        missing.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+    )]
+    SkipListing {
+        uri: String,
+        checked: usize,
+        missing: Vec<String>,
+        hint: String,
+    },
     #[error("{uri}: read {got} bytes where the listing said {want}")]
     Short { uri: String, got: u64, want: u64 },
     #[error(transparent)]

@@ -11,7 +11,7 @@ use mlstor_datagen::DataGen;
 use mlstor_formats::codec::Codec;
 use mlstor_formats::parquet::{self, ColumnSpec};
 use mlstor_formats::{csv, image, npy, npz, tfrecord};
-use mlstor_store::Store;
+use mlstor_store::{Store, StoreExt};
 
 use super::dataset::{Access, SplitFiles};
 use super::error::LoaderError;
@@ -264,24 +264,42 @@ impl SampleReader {
 
     /// The bytes of file `f`, from the worker's memory when its residency keeps it.
     async fn whole_file<'a>(&self, f: usize, st: &'a mut WorkerState) -> Result<&'a [u8], LoaderError> {
-        let size = self.files.sizes[f];
         match self.residency {
             Residency::All => {
                 if let std::collections::hash_map::Entry::Vacant(e) = st.resident.entry(f) {
                     let mut buf = Vec::new();
-                    self.fetch(f, 0, size, &mut buf).await?;
+                    let size = self.fetch_whole(f, &mut buf).await?;
+                    buf.truncate(size);
                     e.insert(buf);
                 }
                 Ok(st.resident.get(&f).map(Vec::as_slice).unwrap_or_default())
             }
-            Residency::LastFile if st.last == Some(f) => Ok(&st.buf[..size as usize]),
+            Residency::LastFile if st.last == Some(f) => {
+                let size = self.files.known_size(f).unwrap_or_default() as usize;
+                Ok(&st.buf[..size])
+            }
             _ => {
                 st.last = None;
-                self.fetch(f, 0, size, &mut st.buf).await?;
+                let size = self.fetch_whole(f, &mut st.buf).await?;
                 st.last = Some(f);
-                Ok(&st.buf[..size as usize])
+                Ok(&st.buf[..size])
             }
         }
+    }
+
+    /// Reads file `f` whole into `buf`; returns its size. A file whose size no listing gave
+    /// (`skip_listing`) is read with one GET of the whole object, as DLIO does, and its size
+    /// kept for the next epochs.
+    async fn fetch_whole(&self, f: usize, buf: &mut Vec<u8>) -> Result<usize, LoaderError> {
+        if let Some(size) = self.files.known_size(f) {
+            self.fetch(f, 0, size, buf).await?;
+            return Ok(size as usize);
+        }
+        let body = self.store.get(&self.files.keys[f]).await?;
+        buf.clear();
+        buf.extend_from_slice(&body);
+        self.files.learn_size(f, body.len() as u64);
+        Ok(body.len())
     }
 
     /// Reads `len` bytes at `off` of file `f` into `buf`, in `transfer_size` requests
