@@ -63,7 +63,6 @@ pub const IGNORED: &[(&[&str], Keep)] = &[
     (&["dataset", "total_disk_bytes"], Keep::Drop),
     (&["dataset", "parquet", "read_mode"], Keep::Field),
     (&["dataset", "parquet", "compression"], Keep::Field),
-    (&["dataset", "parquet", "columns", "*", "read"], Keep::Field),
 ];
 
 /// Whether an ignored key stays in the tree for its schema field.
@@ -133,6 +132,7 @@ pub fn normalize(root: &mut Value, r: &mut Reading) -> Result<(), String> {
     storage_keys(root, r);
     storage_type(root, r);
     record_length(root, r);
+    parquet_read_flags(root, r);
     options_other(
         root,
         &["storage", "storage_options"],
@@ -302,6 +302,25 @@ fn storage_type(root: &mut Value, r: &mut Reading) {
     r.unlike(format!("{how} (DLIO 3.0.2 rejects {given})"));
 }
 
+/// `dataset.parquet.columns[].read` (MLPerf's DLRM files): mlstor reads only the columns
+/// marked `read: true`, where DLIO 3.0.2 ignores the flag and reads every column.
+fn parquet_read_flags(root: &Value, r: &mut Reading) {
+    let Some(Value::Sequence(columns)) = get(root, &["dataset", "parquet", "columns"]) else {
+        return;
+    };
+    let read = columns
+        .iter()
+        .filter(|c| c.get("read").and_then(Value::as_bool) == Some(true))
+        .count();
+    if read > 0 {
+        r.unlike(format!(
+            "dataset.parquet.columns[].read: only the {read} of {} columns marked `read: true` are read \
+             (DLIO 3.0.2 ignores the flag and reads every column)",
+            columns.len()
+        ));
+    }
+}
+
 /// `dataset.record_length*`: the older spelling of `record_length_bytes*`.
 fn record_length(root: &mut Value, r: &mut Reading) {
     for (old, new) in [
@@ -435,11 +454,13 @@ mod tests {
         );
         assert_eq!(
             r.ignored,
+            ["workflow.debug", "generator", "dataset.parquet.read_mode",]
+        );
+        assert_eq!(
+            r.unlike_dlio,
             [
-                "workflow.debug",
-                "generator",
-                "dataset.parquet.read_mode",
-                "dataset.parquet.columns[].read"
+                "dataset.parquet.columns[].read: only the 1 of 2 columns marked `read: true` are read \
+              (DLIO 3.0.2 ignores the flag and reads every column)"
             ]
         );
         assert!(get(&v, &["workflow", "debug"]).is_none() && get(&v, &["generator"]).is_none());
@@ -450,9 +471,7 @@ mod tests {
         assert!(is_ignored(&[
             "dataset".into(),
             "parquet".into(),
-            "columns".into(),
-            "3".into(),
-            "read".into()
+            "read_mode".into()
         ]));
         assert!(is_ignored(&["data_reader".into(), "shuffle".into()]));
         assert!(!is_ignored(&["reader".into(), "batch_size".into()]));

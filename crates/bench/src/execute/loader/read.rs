@@ -41,8 +41,15 @@ pub struct WorkerState {
     buf: Vec<u8>,
     last: Option<usize>,
     resident: HashMap<usize, Vec<u8>>,
-    /// The parquet row group (file, group) whose bytes were read last.
-    row_group: Option<(usize, usize)>,
+    /// The parquet row group whose bytes were read last: (file, group, its rows).
+    row_group: Option<(usize, usize, std::ops::Range<u64>)>,
+}
+
+impl WorkerState {
+    /// A new epoch reads its parquet row groups again (as DLIO's workers do).
+    pub fn start_epoch(&mut self) {
+        self.row_group = None;
+    }
 }
 
 /// What reading a parquet dataset needs: its columns and the ones read.
@@ -114,6 +121,18 @@ impl SampleReader {
             self.store.root().trim_end_matches('/'),
             self.files.keys[f]
         )
+    }
+
+    /// Sample `s`'s size when it needs no reading: a row of the parquet row group this
+    /// worker read last (a batch's rows mostly are; checked without entering [`Self::read`]).
+    pub fn already_read(&self, s: SampleRef, st: &WorkerState) -> Option<u64> {
+        let pq = self.parquet.as_ref()?;
+        match &st.row_group {
+            Some((f, _, rows)) if *f == s.file as usize && rows.contains(&(s.sample as u64)) => {
+                Some(pq.row_bytes)
+            }
+            _ => None,
+        }
     }
 
     /// Reads sample `s`; returns its size in bytes.
@@ -194,7 +213,7 @@ impl SampleReader {
                 },
             )
         })?;
-        if st.row_group == Some((f, g)) {
+        if matches!(&st.row_group, Some((rf, rg, _)) if (*rf, *rg) == (f, g)) {
             return Ok(pq.row_bytes);
         }
         st.row_group = None;
@@ -237,7 +256,8 @@ impl SampleReader {
                 })?;
             }
         }
-        st.row_group = Some((f, g));
+        let rg = &layout.row_groups[g];
+        st.row_group = Some((f, g, rg.first_row..rg.first_row + rg.rows));
         Ok(pq.row_bytes)
     }
 
