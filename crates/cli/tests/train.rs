@@ -533,6 +533,40 @@ fn damaged_files_are_caught_and_named() {
     fails(d.path(), &args, "img_1_of_4.npz");
 }
 
+/// Image files are read as DLIO 3.0.2 reads them, undecoded (their header is checked):
+/// damaged pixel data trains, as in DLIO 3.0.2, and fails under `--dlio-compat` (v2.0
+/// decodes), or with `--verify`; a file that is no image fails either way.
+#[test]
+fn images_are_read_undecoded_as_dlio_3_0_2_and_decoded_under_dlio_compat() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let args = format_args("jpeg", "none", "pytorch", "data/jpeg");
+    let extra: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(d.path(), &extra);
+    let file = d.path().join("data/jpeg/train/img_1_of_4.jpeg");
+    let bytes = std::fs::read(&file).expect("read");
+    // Cut inside the entropy-coded data: the header is intact, the pixels are not.
+    std::fs::write(&file, &bytes[..bytes.len() * 3 / 4]).expect("cut");
+    let mut again = extra.clone();
+    again.extend(["--set", "workflow.generate_data=False"]);
+    run(d.path(), &again);
+    let mut compat = again.clone();
+    compat.push("--dlio-compat");
+    let mut base: Vec<&str> = vec!["run", "unet3d_tiny", "--quiet"];
+    base.extend_from_slice(TINY);
+    let mut a = base.clone();
+    a.extend_from_slice(&compat);
+    let err = fails(d.path(), &a, "img_1_of_4.jpeg");
+    assert!(err.contains("jpeg"), "{err}");
+    let mut a = base.clone();
+    a.extend_from_slice(&again);
+    a.push("--verify");
+    fails(d.path(), &a, "img_1_of_4.jpeg");
+    std::fs::write(&file, b"not an image at all").expect("garbage");
+    let mut a = base.clone();
+    a.extend_from_slice(&again);
+    fails(d.path(), &a, "img_1_of_4.jpeg");
+}
+
 #[test]
 fn an_impossible_checkpoint_plan_is_refused_before_anything_is_written() {
     let d = tempfile::tempdir().expect("tempdir");

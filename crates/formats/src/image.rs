@@ -1,6 +1,7 @@
 //! PNG and JPEG files as DLIO writes them with Pillow: one 8-bit grayscale image of
 //! `dim1 × dim2` per file (`Image.fromarray(uint8 array).save(...)`); the sample a reader
-//! gets is the decoded pixels.
+//! gets is the decoded pixels (DLIO v2.0), or the file's bytes, checked by its header
+//! (DLIO 3.0.2, which reads image files without decoding them).
 
 use crate::{Error, Result};
 
@@ -61,6 +62,26 @@ pub fn decode_jpeg(file: &[u8]) -> Result<Vec<u8>> {
         })
 }
 
+/// The size of a PNG's or JPEG's pixels from its header alone (no decoding): what
+/// DLIO 3.0.2 reads of an image file is its bytes, which is checked to be an image.
+pub fn pixels_len(format: &'static str, file: &[u8]) -> Result<u64> {
+    let bad = |reason: String| Error::Corrupt { format, reason };
+    if format == "png" {
+        let reader = png::Decoder::new(std::io::Cursor::new(file))
+            .read_info()
+            .map_err(|e| bad(e.to_string()))?;
+        reader
+            .output_buffer_size()
+            .map(|n| n as u64)
+            .ok_or_else(|| bad("image too large".into()))
+    } else {
+        let mut d = jpeg_decoder::Decoder::new(file);
+        d.read_info().map_err(|e| bad(e.to_string()))?;
+        let info = d.info().ok_or_else(|| bad("no frame header".into()))?;
+        Ok(u64::from(info.width) * u64::from(info.height) * info.pixel_format.pixel_bytes() as u64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +93,8 @@ mod tests {
         assert_eq!(decode_png(&f).expect("decode"), px);
         assert!(decode_png(&f[..f.len() / 2]).is_err());
         assert!(decode_png(b"nope").is_err());
+        assert_eq!(pixels_len("png", &f).expect("header"), 64 * 48);
+        assert!(pixels_len("png", b"nope").is_err());
     }
 
     #[test]
@@ -80,5 +103,7 @@ mod tests {
         let f = encode_jpeg(64, 48, &px).expect("jpeg");
         assert_eq!(decode_jpeg(&f).expect("decode").len(), 64 * 48);
         assert!(decode_jpeg(&f[..20]).is_err());
+        assert_eq!(pixels_len("jpeg", &f).expect("header"), 64 * 48);
+        assert!(pixels_len("jpeg", &f[..20]).is_err());
     }
 }

@@ -133,7 +133,14 @@ fn loader_for(s: &TrainSetup, split: Split, sampler: Sampler) -> Result<Loader, 
     } else {
         None
     };
-    let reader = SampleReader::new(s.store.clone(), Arc::new(files), w, residency, verify);
+    let reader = SampleReader::new(
+        s.store.clone(),
+        Arc::new(files),
+        w,
+        residency,
+        verify,
+        s.plan.dlio_compat,
+    );
     let seed = (w.train.seed as u32) ^ ((s.ranks.rank() as u32) << 16);
     let settings = LoaderSettings {
         read_threads: w.reader.read_threads,

@@ -75,6 +75,9 @@ pub struct SampleReader {
     transfer_size: Option<u64>,
     residency: Residency,
     verify: Option<(Workload, DataGen)>,
+    /// Decode PNG and JPEG samples (DLIO v2.0, `--dlio-compat`); else check their header and
+    /// count their pixels, as DLIO 3.0.2 reads them undecoded.
+    decode_images: bool,
     parquet: Option<ParquetRead>,
 }
 
@@ -85,6 +88,7 @@ impl SampleReader {
         w: &Workload,
         residency: Residency,
         verify: Option<DataGen>,
+        decode_images: bool,
     ) -> SampleReader {
         let parquet = (w.dataset.format == Format::Parquet).then(|| {
             let columns = parquet_columns(&w.dataset);
@@ -107,6 +111,7 @@ impl SampleReader {
             transfer_size: w.reader.transfer_size.filter(|&t| t > 0),
             residency,
             verify: verify.map(|d| (w.clone(), d)),
+            decode_images,
             files,
         }
     }
@@ -147,9 +152,14 @@ impl SampleReader {
         };
         let decoded = match Access::of(format) {
             Access::WholeFile => {
+                let decode = self.decode_images;
                 let data = self.whole_file(f, st).await?;
-                let len =
-                    check(format, self.codec, data, sample).map_err(|e| self.decode_err(f, sample, e))?;
+                let len = match format {
+                    // DLIO 3.0.2 reads image files' bytes without decoding them; v2.0 decoded.
+                    Format::Png | Format::Jpeg if !decode => image::pixels_len(format.extension(), data),
+                    _ => check(format, self.codec, data, sample),
+                }
+                .map_err(|e| self.decode_err(f, sample, e))?;
                 if self.verify.is_some() {
                     let bytes = extract(format, self.codec, data, sample)
                         .map_err(|e| self.decode_err(f, sample, e))?;
