@@ -96,42 +96,37 @@ fn skip_listing_reads_what_listing_reads_on_s3() {
     named_like_listed(&format!("s3://{bucket}/skip-listing-{}", std::process::id()));
 }
 
+/// `mlstor run unet3d_tiny` on the generated dataset, named instead of listed, with `sets`.
+fn run_named(dir: &Path, sets: &[&str], culprit: &str) -> String {
+    let mut args = vec![
+        "run",
+        "unet3d_tiny",
+        "--set",
+        "workflow.generate_data=False",
+        "--set",
+        "dataset.skip_listing=True",
+    ];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    fails(dir, &args, culprit)
+}
+
 #[test]
 fn skip_listing_names_the_missing_files() {
     let d = tempfile::tempdir().expect("tempdir");
     ok(d.path(), &["generate", "unet3d_tiny"]);
     // 16 files expected: named `_of_16`, none of which exist (8 were written).
-    let err = fails(
-        d.path(),
-        &[
-            "run",
-            "unet3d_tiny",
-            "--set",
-            "workflow.generate_data=False",
-            "--set",
-            "dataset.skip_listing=True",
-            "--set",
-            "dataset.num_files_train=16",
-        ],
-        "skip_listing",
-    );
+    let err = run_named(d.path(), &["dataset.num_files_train=16"], "skip_listing");
     assert!(
         err.contains("2 of the 2 checked are missing") && err.contains("train/img_00_of_16.npz"),
         "{err}"
     );
     // Checks off: the first read names the file instead.
-    let err = fails(
+    let err = run_named(
         d.path(),
         &[
-            "run",
-            "unet3d_tiny",
-            "--set",
-            "workflow.generate_data=False",
-            "--set",
-            "dataset.skip_listing=True",
-            "--set",
             "dataset.listing_validation_interval=0",
-            "--set",
             "dataset.num_files_train=16",
         ],
         "img_",
