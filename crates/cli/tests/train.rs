@@ -533,6 +533,33 @@ fn damaged_files_are_caught_and_named() {
     fails(d.path(), &args, "img_1_of_4.npz");
 }
 
+/// DLIO 3.0.2's `synthetic` format: the generator writes each file's index as text, and
+/// training lists the files but reads none of them.
+#[test]
+fn synthetic_datasets_are_listed_not_read() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let args = format_args("synthetic", "none", "pytorch", "data/syn");
+    let mut extra: Vec<&str> = args.iter().map(String::as_str).collect();
+    let log = d.path().join("ops.tsv");
+    let log = log.to_str().expect("utf8").to_string();
+    extra.extend(["--op-log", &log]);
+    let results = run(d.path(), &extra);
+    let body = std::fs::read_to_string(d.path().join("data/syn/train/img_2_of_4.synthetic")).expect("file");
+    assert_eq!(body, "2");
+    let r = json(&results.join("results.json"));
+    assert_eq!(samples_per_epoch(&r), [8, 8], "every sample each epoch");
+    assert_eq!(r["summary"]["train"]["bytes_read"].as_u64(), Some(0));
+    let ops = std::fs::read_to_string(&log).expect("op-log");
+    assert!(
+        !ops.lines().any(|l| l.contains("\tget") && l.contains("train e")),
+        "no reads in training: {ops}"
+    );
+    assert!(
+        ops.lines().any(|l| l.contains("\tlist\t")),
+        "the files are listed"
+    );
+}
+
 /// Image files are read as DLIO 3.0.2 reads them, undecoded (their header is checked):
 /// damaged pixel data trains, as in DLIO 3.0.2, and fails under `--dlio-compat` (v2.0
 /// decodes), or with `--verify`; a file that is no image fails either way.

@@ -20,7 +20,7 @@ use crate::plan::samples::dims;
 #[non_exhaustive]
 pub enum GenerateError {
     #[error(
-        "generating dataset.format {0} is not supported yet (supported: npz, npy, tfrecord, csv, indexed_binary, mmap_indexed_binary, png, jpeg, hdf5)"
+        "generating dataset.format {0} is not supported yet (supported: npz, npy, tfrecord, csv, indexed_binary, mmap_indexed_binary, png, jpeg, parquet, synthetic, hdf5)"
     )]
     FormatNotSupported(&'static str),
     #[error(
@@ -67,7 +67,8 @@ pub fn check(w: &Workload) -> Result<(), GenerateError> {
         | Format::MmapIndexedBinary
         | Format::Png
         | Format::Jpeg
-        | Format::Parquet => {}
+        | Format::Parquet
+        | Format::Synthetic => {}
         #[cfg(feature = "hdf5")]
         Format::Hdf5 => {}
         #[cfg(not(feature = "hdf5"))]
@@ -252,6 +253,10 @@ fn encode(
     key: &str,
 ) -> Result<(Bytes, Vec<(String, Bytes)>), GenerateError> {
     let d = &w.dataset;
+    if d.format == Format::Synthetic {
+        // DLIO 3.0.2's synthetic files hold their index as text; training never reads them.
+        return Ok((Bytes::from(i.to_string()), vec![]));
+    }
     let (d1, d2) = dims(d, w.train.seed, i);
     let n = samples_in_file(w);
     let sample = (d1 * d2) as usize;

@@ -26,6 +26,9 @@ pub enum Access {
     /// Samples are rows of row groups: the footer once per file, then each row group's
     /// column chunks as byte ranges (parquet).
     RowGroups,
+    /// Nothing is read: DLIO 3.0.2's `synthetic` format lists its files and yields batches
+    /// without reading them.
+    Nothing,
 }
 
 impl Access {
@@ -33,6 +36,7 @@ impl Access {
         match format {
             Format::Tfrecord | Format::IndexedBinary | Format::MmapIndexedBinary => Access::Ranged,
             Format::Parquet => Access::RowGroups,
+            Format::Synthetic => Access::Nothing,
             _ => Access::WholeFile,
         }
     }

@@ -168,6 +168,7 @@ impl SampleReader {
                 len
             }
             Access::RowGroups => self.read_row(f, s.sample as u64, st).await?,
+            Access::Nothing => 0,
             Access::Ranged => {
                 // The index is the file's metadata, not the phase's reading.
                 let ranges = Tag::Setup
