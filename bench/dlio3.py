@@ -31,8 +31,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-ANCHORS = os.environ.get("MLSTOR_ANCHORS") or os.path.join(os.path.dirname(ROOT), "shared", "anchors")
-DLRM = os.path.join(ANCHORS, "mlpstorage-v3", "workloads", "dlrm_b200.yaml")
+ANCHORS = os.environ.get("MLSTOR_ANCHORS") or os.path.join(ROOT, "crates", "bench", "tests", "data", "mlpstorage-v3")
+DLRM = os.path.join(ANCHORS, "workloads", "dlrm_b200.yaml")
 CONFIG_YAML = """defaults:
  - _self_
  - workload: bench

@@ -1,6 +1,6 @@
 //! Every workload YAML of MLPerf Storage v3.0 (mlcommons/storage's `configs/dlio/workload/`,
 //! its other versions, and DLIO 3.0.2's own `configs/workload/`; copies in
-//! `shared/anchors/mlpstorage-v3/`) loads through the config loader, with a fake
+//! `tests/data/mlpstorage-v3/`) loads through the config loader, with a fake
 //! environment for the variables they name, except the few that are unusable as written,
 //! which fail with the message listed here. What each file's keys become (ignored, read
 //! where DLIO would not) is checked for the files that carry such keys.
@@ -31,16 +31,16 @@ const REFUSED: &[(&str, &str)] = &[
 ];
 
 fn anchors() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/anchors/mlpstorage-v3");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        mlstor_store::conformance::skip_or_fail(&format!(
-            "the MLPerf Storage v3.0 workload files are not at {}",
-            dir.display()
-        ));
-        None
-    }
+    let dir = std::env::var_os("MLSTOR_ANCHORS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mlpstorage-v3"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.is_dir(),
+        "the MLPerf Storage v3.0 workload files are not at {}",
+        dir.display()
+    );
+    Some(dir)
 }
 
 /// The YAML files of the three folders, as paths relative to the anchors folder.
