@@ -15,8 +15,8 @@ pub struct Inputs {
     pub processes: u64,
     pub batch_size: u64,
     pub samples_per_file: u64,
-    /// Bytes per sample (see [`record_length`]).
-    pub record_length: u64,
+    /// Bytes per sample (see [`record_length`]); fractional in resnet50's files.
+    pub record_length: f64,
 }
 
 /// Which rule set the file count.
@@ -45,9 +45,11 @@ pub struct Datasize {
 /// up: at least that much) and the files giving every process 500 steps of `batch_size`.
 pub fn training(i: &Inputs) -> Datasize {
     let dataset_bytes = HOST_MEMORY_MULTIPLIER as f64 * i.total_memory_bytes;
-    let file_bytes = i.samples_per_file * i.record_length;
-    let by_memory = if file_bytes > 0 {
-        (dataset_bytes / file_bytes as f64).ceil() as u64
+    // Python's arithmetic in Python's order: a fractional record length makes every
+    // product a float, and the byte total is truncated.
+    let file_bytes = i.samples_per_file as f64 * i.record_length;
+    let by_memory = if file_bytes > 0.0 {
+        (dataset_bytes / file_bytes).ceil() as u64
     } else {
         0
     };
@@ -57,7 +59,7 @@ pub fn training(i: &Inputs) -> Datasize {
     Datasize {
         num_files_train: files,
         num_subfolders_train: 0,
-        total_disk_bytes: files * file_bytes,
+        total_disk_bytes: (files as f64 * file_bytes) as u64,
         min_files_by_memory: by_memory,
         min_files_by_steps: by_steps,
         dictated_by: if by_memory > by_steps {
@@ -81,16 +83,16 @@ pub fn advised_subfolders(files: u64) -> u64 {
 /// `record_length_bytes`, else for parquet the sum of its columns (8 bytes for float64 and
 /// int64, 1 for uint8 and bool, 4 for every other dtype, float16 included: that is
 /// mlpstorage's arithmetic and the rule checks against it), else 0.
-pub fn record_length(dataset: &Value) -> u64 {
+pub fn record_length(dataset: &Value) -> f64 {
     if let Some(v) = dataset.get("record_length_bytes") {
-        return as_u64(v);
+        return as_f64(v);
     }
     let columns = (dataset.get("format").and_then(Value::as_str) == Some("parquet"))
         .then(|| dataset.get("parquet"))
         .flatten()
         .and_then(|p| p.get("columns"))
         .and_then(Value::as_array);
-    let Some(columns) = columns else { return 0 };
+    let Some(columns) = columns else { return 0.0 };
     columns
         .iter()
         .map(|c| {
@@ -102,7 +104,17 @@ pub fn record_length(dataset: &Value) -> u64 {
             };
             size * width
         })
-        .sum()
+        .sum::<u64>() as f64
+}
+
+/// A YAML number or numeric string as a float (0 if neither).
+pub fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        Value::String(s) => s.trim().parse().unwrap_or(0.0),
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        _ => 0.0,
+    }
 }
 
 /// A YAML number or numeric string as an integer (Python's `int()` of it; 0 if neither).
@@ -135,7 +147,7 @@ mod tests {
             processes: 1,
             batch_size: 1,
             samples_per_file: 1,
-            record_length: 3 << 20,
+            record_length: f64::from(3u32 << 20),
         });
         assert_eq!(d.min_files_by_memory, 1707);
         assert_eq!(d.num_files_train, 1707);
@@ -151,7 +163,7 @@ mod tests {
             processes: 64,
             batch_size: 7,
             samples_per_file: 1,
-            record_length: 146_600_628,
+            record_length: 146_600_628.0,
         });
         assert_eq!(d.min_files_by_steps, 224_000);
         assert_eq!(d.num_files_train, 224_000);
@@ -165,14 +177,14 @@ mod tests {
             {"dtype": "float32", "size": 524328}, {"dtype": "float32", "size": 409},
             {"dtype": "float32", "size": 8232}, {"dtype": "float32", "size": 8232},
             {"dtype": "float32", "size": 7}]}});
-        assert_eq!(record_length(&flux), 2_164_832);
+        assert_eq!(record_length(&flux), 2_164_832.0);
         let mixed = json!({"format": "parquet", "parquet": {"columns": [
             {"dtype": "float16"}, {"dtype": "int64", "size": 2}, {"dtype": "bool"}, {"name": "x"}]}});
-        assert_eq!(record_length(&mixed), 4 + 16 + 1 + 4);
+        assert_eq!(record_length(&mixed), 25.0);
         assert_eq!(
             record_length(&json!({"record_length_bytes": 761, "format": "parquet"})),
-            761
+            761.0
         );
-        assert_eq!(record_length(&json!({"format": "npz"})), 0);
+        assert_eq!(record_length(&json!({"format": "npz"})), 0.0);
     }
 }
