@@ -120,6 +120,10 @@ enum Command {
     /// Report on finished results folders (mlstor's or DLIO's): tables, an HTML page with
     /// charts, two runs compared, or an op-log's requests.
     Report(commands::report::ReportArgs),
+    /// MLPerf Storage v3.0's flows (as mlpstorage runs them): datasize, datagen, run and
+    /// checkpointing into the results tree; validate, status and reportgen over it.
+    #[command(subcommand)]
+    Mlperf(Box<commands::mlperf::MlperfCommand>),
 }
 
 fn main() -> ExitCode {
@@ -153,6 +157,7 @@ fn main() -> ExitCode {
             Command::Generate(a) => commands::generate::run(g, a).await,
             Command::Run(a) => commands::run::run(g, a).await,
             Command::Report(a) => commands::report::run(g, a).await,
+            Command::Mlperf(c) => commands::mlperf::run(g, c).await,
         }
     });
     match result {

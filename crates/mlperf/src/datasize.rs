@@ -188,3 +188,73 @@ mod tests {
         assert_eq!(record_length(&json!({"format": "npz"})), 0.0);
     }
 }
+
+/// Model and optimizer GB of each LLM (mlpstorage's `LLM_SIZE_BY_RANK`).
+pub const LLM_SIZE_GB: &[(&str, f64, f64)] = &[
+    ("llama3-1t", 2571.0, 15426.0),
+    ("llama3-405b", 755.0, 4533.0),
+    ("llama3-70b", 130.0, 781.0),
+    ("llama3-8b", 15.0, 90.0),
+];
+
+/// What one checkpoint of a model on `processes` ranks writes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckpointSize {
+    /// GiB each rank writes, by rank.
+    pub per_rank_gib: Vec<f64>,
+    pub total_gib: f64,
+    /// GiB the busiest host writes (ranks spread over the hosts as mpirun places them).
+    pub per_host_gib: Vec<f64>,
+}
+
+/// mlpstorage's checkpointing datasize: with ZeRO 1 the optimizer is split over all ranks and
+/// the model over the first TP x PP; with ZeRO 3 both are split over all ranks.
+pub fn checkpoint(model: &str, processes: u64, slots: &[u64]) -> Option<CheckpointSize> {
+    let llm = crate::edition::llm(model)?;
+    let &(_, model_gb, optimizer_gb) = LLM_SIZE_GB.iter().find(|s| s.0 == model)?;
+    let n = processes.max(1);
+    let per_rank_gib: Vec<f64> = (0..n)
+        .map(|rank| match llm.zero_level {
+            1 => {
+                optimizer_gb / n as f64
+                    + if rank < llm.tp_x_pp {
+                        model_gb / llm.tp_x_pp as f64
+                    } else {
+                        0.0
+                    }
+            }
+            _ => (model_gb + optimizer_gb) / n as f64,
+        })
+        .collect();
+    let mut per_host_gib = Vec::new();
+    let mut next = 0usize;
+    for &s in slots {
+        let end = (next + s as usize).min(per_rank_gib.len());
+        per_host_gib.push(per_rank_gib[next..end].iter().sum());
+        next = end;
+    }
+    Some(CheckpointSize {
+        total_gib: per_rank_gib.iter().sum(),
+        per_rank_gib,
+        per_host_gib,
+    })
+}
+
+#[cfg(test)]
+mod checkpoint_tests {
+    use super::*;
+
+    #[test]
+    fn zero_levels_split_as_mlpstorage_does() {
+        let c = checkpoint("llama3-8b", 8, &[8]).expect("8b");
+        assert!((c.total_gib - 105.0).abs() < 1e-9);
+        assert!((c.per_rank_gib[0] - 105.0 / 8.0).abs() < 1e-9);
+        let c = checkpoint("llama3-405b", 512, &[256, 256]).expect("405b");
+        // ZeRO 1: the model on the first 256 ranks, the optimizer on all 512.
+        assert!((c.per_rank_gib[0] - (4533.0 / 512.0 + 755.0 / 256.0)).abs() < 1e-9);
+        assert!((c.per_rank_gib[300] - 4533.0 / 512.0).abs() < 1e-9);
+        assert!((c.total_gib - (755.0 + 4533.0)).abs() < 1e-6);
+        assert!(c.per_host_gib[0] > c.per_host_gib[1]);
+        assert!(checkpoint("gpt", 8, &[8]).is_none());
+    }
+}

@@ -460,6 +460,47 @@ mod tests {
     }
 
     #[test]
+    fn a_dlio_run_without_metadata_is_read_from_its_own_files() {
+        // What mlpstorage + DLIO leave when the metadata is gone: summary.json and dlio_config/.
+        let d = tempfile::tempdir().expect("tmp");
+        let run = d
+            .path()
+            .join("closed/A/results/s/training/unet3d/run/20261203_130000");
+        std::fs::create_dir_all(run.join("dlio_config")).expect("mkdir");
+        std::fs::write(
+            run.join("summary.json"),
+            r#"{"start": "2026-12-03T13:00:00.1", "end": "2026-12-03T13:10:00.2", "num_accelerators": 8, "num_hosts": 2, "host_memory_GB": [256.0, 256.0], "metric": {"train_au_meet_expectation": "success"}}"#,
+        )
+        .expect("summary");
+        std::fs::write(
+            run.join("dlio_config/config.yaml"),
+            "workload:\n  model:\n    name: unet3d\n  workflow:\n    train: true\n  dataset:\n    num_files_train: 28000\n    num_samples_per_file: 1\n    record_length_bytes: 146600628\n  reader:\n    batch_size: 7\n",
+        )
+        .expect("config");
+        std::fs::write(
+            run.join("dlio_config/overrides.yaml"),
+            "- workload=unet3d_b200\n- ++workload.dataset.num_files_train=28000\n- ++workload.reader.read_threads=8\n",
+        )
+        .expect("overrides");
+        let (runs, skipped) = find_runs(d.path()).expect("walk");
+        assert!(skipped.is_empty(), "{skipped:?}");
+        let r = &runs[0];
+        assert_eq!(r.benchmark_type, Some(BenchmarkType::Training));
+        assert_eq!((r.model.as_str(), r.command.as_str()), ("unet3d", "run"));
+        assert_eq!(r.accelerator.as_deref(), Some("b200"));
+        assert_eq!(r.num_processes, 8);
+        assert_eq!(r.total_memory_bytes, Some(512.0 * f64::from(1u32 << 30)));
+        assert_eq!(
+            r.override_parameters.get("reader.read_threads"),
+            Some(&json!("8"))
+        );
+        assert_eq!(
+            crate::rules::check_run(r).category,
+            crate::rules::Validation::Closed
+        );
+    }
+
+    #[test]
     fn times_parse_both_ways() {
         let a = parse_time("20261203_130000").expect("dt");
         let b = parse_time("2026-12-03T13:00:30.123456").expect("iso");

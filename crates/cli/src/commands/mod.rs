@@ -7,6 +7,7 @@ pub mod cp;
 pub mod datagen;
 pub mod generate;
 pub mod ls;
+pub mod mlperf;
 pub mod report;
 pub mod rm;
 pub mod run;

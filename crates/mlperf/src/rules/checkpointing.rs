@@ -50,7 +50,7 @@ fn num_processes(run: &Run) -> Option<Issue> {
     if n == llm.closed_processes {
         return None;
     }
-    if n > 0 && n % llm.tp_x_pp == 0 {
+    if n > 0 && n.is_multiple_of(llm.tp_x_pp) {
         return Some(
             Issue::new(
                 Validation::Open,

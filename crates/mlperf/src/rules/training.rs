@@ -17,7 +17,27 @@ pub fn check(run: &Run) -> Vec<Issue> {
     issues.extend(allowed_params(run));
     issues.extend(workflow_parameters(run));
     issues.extend(odirect_supported_model(run));
+    issues.extend(accelerator_utilization(run));
     issues
+}
+
+/// Rules.md 3.3.2: a run passes only with AU at or above the workload's minimum (DLIO's
+/// `train_au_meet_expectation`). Not in mlpstorage's run checker; its submission checker
+/// enforces it.
+fn accelerator_utilization(run: &Run) -> Option<Issue> {
+    let metric = run.metrics.as_ref()?.get("metric")?;
+    let verdict = metric.get("train_au_meet_expectation")?.as_str()?;
+    (verdict == "fail").then(|| {
+        let au = metric.get("train_au_mean_percentage").cloned().unwrap_or(Value::Null);
+        let want = run.block("metric").get("au").and_then(Value::as_f64).map_or(90.0, |a| a * 100.0);
+        let shown = au.as_f64().map_or_else(|| show(&au), |a| format!("{a:.2}"));
+        Issue::new(Validation::Invalid, format!("accelerator utilization {shown} % is below the {want} % the workload asks for"))
+            .parameter("metric.train_au_mean_percentage")
+            .expected(format!(">= {want}"))
+            .actual(au)
+            .rule("3.3.2 trainingAcceleratorUtilizationCheck")
+            .fix("the storage did not keep the accelerators busy: fewer accelerators, more read threads, or faster storage")
+    })
 }
 
 fn benchmark_type(run: &Run) -> Option<Issue> {
@@ -269,6 +289,24 @@ mod tests {
         assert_eq!(i.expected, Some(json!(">= 28000")));
         run.total_memory_bytes = None; // not recorded: skipped, as mlpstorage does
         assert_eq!(category(&run), Validation::Closed);
+    }
+
+    #[test]
+    fn runs_below_the_au_minimum_fail() {
+        let mut run = unet3d_run();
+        run.metrics = Some(
+            json!({"metric": {"train_au_meet_expectation": "success", "train_au_mean_percentage": 93.1}}),
+        );
+        assert_eq!(category(&run), Validation::Closed);
+        run.metrics =
+            Some(json!({"metric": {"train_au_meet_expectation": "fail", "train_au_mean_percentage": 41.0}}));
+        let v = check_run(&run);
+        assert_eq!(v.category, Validation::Invalid);
+        assert!(
+            v.issues
+                .iter()
+                .any(|i| i.rule.as_deref() == Some("3.3.2 trainingAcceleratorUtilizationCheck"))
+        );
     }
 
     #[test]

@@ -1,0 +1,288 @@
+//! `mlstor mlperf <mode> checkpointing <model> datasize|run|configview`.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
+use mlstor_mlperf::datasize;
+use mlstor_mlperf::edition::{self, LLM_MODELS};
+use mlstor_mlperf::rules::{BenchmarkType, Run, Validation, check_run};
+use mlstor_mlperf::tree;
+use serde_json::{Map, Value, json};
+
+use super::session::{self, Session, gib};
+use super::{Access, CheckpointingArgs, Phase, launch};
+use crate::GlobalArgs;
+
+pub fn run(g: &GlobalArgs, mode: &str, a: &CheckpointingArgs) -> Result<()> {
+    let model = a.model.to_ascii_lowercase().replace('_', "-");
+    if !LLM_MODELS.contains(&model.as_str()) {
+        bail!(
+            "unknown checkpointing model {:?}: one of {}",
+            a.model,
+            LLM_MODELS.join(", ")
+        );
+    }
+    let c = &a.common;
+    let s = Session::new(
+        mode,
+        BenchmarkType::Checkpointing,
+        &model,
+        c,
+        edition::workload_name(&model, None),
+    )?;
+    let processes = c.num_accelerators.with_context(|| {
+        format!(
+            "checkpointing needs --num-processes N (CLOSED: {} for {model})",
+            edition::llm(&model).map_or(0, |l| l.closed_processes)
+        )
+    })?;
+    match a.phase {
+        Phase::Datasize => datasize_(&s, a, processes),
+        Phase::Datagen => bail!("checkpointing has no datagen: checkpoints are written by `run`"),
+        Phase::Configview | Phase::Run => execute(g, &s, a, processes),
+    }
+}
+
+fn datasize_(s: &Session, a: &CheckpointingArgs, processes: u64) -> Result<()> {
+    let c = &a.common;
+    let hosts = session::hosts(c, processes)?;
+    let slots: Vec<u64> = hosts.iter().map(|h| h.slots).collect();
+    let size = datasize::checkpoint(&s.model, processes, &slots).context("no sizes for this model")?;
+    println!(
+        "{}: one checkpoint is {:.1} GiB over {processes} rank(s) ({:.2} GiB on rank 0, {:.2} GiB on the last)",
+        s.model,
+        size.total_gib,
+        size.per_rank_gib.first().copied().unwrap_or(0.0),
+        size.per_rank_gib.last().copied().unwrap_or(0.0)
+    );
+    println!(
+        "{} write(s) and {} read(s): {:.1} GiB written, {:.1} GiB read in all",
+        a.num_checkpoints_write,
+        a.num_checkpoints_read,
+        size.total_gib * a.num_checkpoints_write as f64,
+        size.total_gib * a.num_checkpoints_read as f64
+    );
+    if let Some(gb) = c.client_host_memory_in_gb {
+        for (h, gib_) in hosts.iter().zip(&size.per_host_gib) {
+            let ok = *gib_ > 3.0 * gb;
+            println!(
+                "  {}: {} rank(s) write {:.1} GiB per checkpoint; 3 x its {gb} GB of memory is {:.1}: {}",
+                h.name,
+                h.slots,
+                gib_,
+                3.0 * gb,
+                if ok {
+                    "the reads cannot come from its page cache (Rules.md 4.3.1)".to_string()
+                } else {
+                    "too little: run the writes and the reads as two invocations (--num-checkpoints-read 0, then --num-checkpoints-write 0) and clear the page cache between them (Rules.md 4.3.1, 4.7.1)".to_string()
+                }
+            );
+        }
+    }
+    if let Some(l) = edition::llm(&s.model)
+        && let Some(acc) = s.accelerator.as_deref()
+        && let Some(per) = edition::accelerator_memory_gb(acc)
+    {
+        let aggregate = processes * per;
+        println!(
+            "accelerator memory: {processes} x {acc} ({per} GB) = {aggregate} GB {} the {} GB checkpoint (Rules.md 4.3.4)",
+            if aggregate as f64 >= l.checkpoint_gib {
+                "holds"
+            } else {
+                "does NOT hold"
+            },
+            l.checkpoint_gib
+        );
+    }
+    let probe = Run {
+        benchmark_type: Some(BenchmarkType::Checkpointing),
+        model: s.model.clone(),
+        command: "run".into(),
+        num_processes: processes,
+        accelerator: s.accelerator.clone(),
+        run_args: json!({"checkpoint_subset": a.checkpoint_subset}),
+        ..Run::default()
+    };
+    let v = check_run(&probe);
+    println!("as configured: {}", v.category);
+    for i in v.issues.iter().filter(|i| i.validation != Validation::Closed) {
+        println!("  {i}");
+    }
+    let _ = gib;
+    Ok(())
+}
+
+fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -> Result<()> {
+    let c = &a.common;
+    let hosts = session::hosts(c, processes)?;
+    let llm = edition::llm(&s.model).context("no such model")?;
+    let object = c.object || a.access == Some(Access::Object);
+    let mut tool: BTreeMap<String, Value> = BTreeMap::new();
+    let mut env = Vec::new();
+    let folder = match (&a.checkpoint_folder, object) {
+        (Some(f), _) => f.clone(),
+        (None, true) => "checkpoints".into(),
+        (None, false) => bail!("checkpointing on a file system needs --checkpoint-folder DIR"),
+    };
+    if object {
+        let vars = super::env_file::read(&c.env_file)?;
+        let bucket = vars
+            .get("BUCKET")
+            .cloned()
+            .with_context(|| format!("--object needs BUCKET in {}", c.env_file.display()))?;
+        tool.insert("storage.storage_type".into(), json!("s3"));
+        tool.insert("storage.storage_root".into(), json!(bucket));
+        if let Some(lib) = vars.get("STORAGE_LIBRARY") {
+            tool.insert("storage.storage_options.storage_library".into(), json!(lib));
+        }
+        env.extend(vars);
+    }
+    tool.insert(
+        "checkpoint.checkpoint_folder".into(),
+        json!(format!("{}/{}", folder.trim_end_matches('/'), s.model)),
+    );
+    tool.insert(
+        "checkpoint.num_checkpoints_read".into(),
+        json!(a.num_checkpoints_read),
+    );
+    tool.insert(
+        "checkpoint.num_checkpoints_write".into(),
+        json!(a.num_checkpoints_write),
+    );
+    if processes < llm.closed_processes && c.workload.is_none() {
+        tool.insert("checkpoint.mode".into(), json!("subset"));
+        tool.insert(
+            "model.parallelism.data".into(),
+            json!(llm.closed_processes / llm.tp_x_pp),
+        );
+    }
+    let mut merged = tool;
+    merged.extend(s.params.clone());
+    let parameters = s.parameters(&merged)?;
+    let datetime = session::datetime_after(None);
+    let location = s.location(c, None, &datetime)?;
+    let dir = location.path()?;
+    let mut run = Run {
+        benchmark_type: Some(BenchmarkType::Checkpointing),
+        model: s.model.clone(),
+        command: "run".into(),
+        run_datetime: datetime.clone(),
+        num_processes: processes,
+        parameters: parameters.clone(),
+        override_parameters: merged.clone(),
+        accelerator: s.accelerator.clone(),
+        total_memory_bytes: None,
+        num_hosts: Some(hosts.len() as u64),
+        run_args: json!({
+            "mode": s.mode, "model": s.model, "workload": s.workload, "accelerator_type": s.accelerator,
+            "num_processes": processes, "checkpoint_folder": folder, "checkpoint_subset": a.checkpoint_subset,
+            "num_checkpoints_read": a.num_checkpoints_read, "num_checkpoints_write": a.num_checkpoints_write,
+            "client_host_memory_in_gb": c.client_host_memory_in_gb, "hosts": c.hosts, "params": c.params,
+            "orgname": location.orgname, "systemname": location.systemname,
+            "tool": "mlstor", "tool_version": env!("CARGO_PKG_VERSION"), "rules_edition": edition::EDITION,
+        }),
+        metrics: None,
+        dir: Some(dir.clone()),
+    };
+    // Fail fast on what no run could fix (Rules.md 4.6.1, 4.3.4, 4.3.5), as mlpstorage does.
+    let pre = check_run(&run);
+    let fatal: Vec<_> = pre
+        .issues
+        .iter()
+        .filter(|i| i.validation == Validation::Invalid)
+        .collect();
+    if !fatal.is_empty() && s.mode != "whatif" {
+        let list: Vec<String> = fatal.iter().map(|i| format!("  {i}")).collect();
+        bail!("this checkpointing run would be INVALID:\n{}", list.join("\n"));
+    }
+    if pre.category == Validation::Open && s.mode == "closed" {
+        let list: Vec<String> = pre
+            .issues
+            .iter()
+            .filter(|i| i.validation == Validation::Open)
+            .map(|i| format!("  {i}"))
+            .collect();
+        bail!(
+            "this is not a CLOSED configuration (run it with `open`):\n{}",
+            list.join("\n")
+        );
+    }
+    let overrides: Vec<String> = merged
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .collect();
+    if a.phase == Phase::Configview {
+        let w = mlstor_bench::config::load_with_process_env(&s.workload, &overrides)
+            .with_context(|| format!("workload {}", s.workload))?;
+        print!("{}", mlstor_bench::config::resolved_yaml(&w));
+        return Ok(());
+    }
+    let mut args = launch::global_args(g);
+    args.extend(["run".into(), s.workload.clone()]);
+    for o in &overrides {
+        args.extend(["--set".into(), o.clone()]);
+    }
+    args.extend(["--results-dir".into(), dir.display().to_string()]);
+    let command = launch::command_line(c, &hosts, processes, args)?;
+    if c.dry_run {
+        println!("{}", launch::shell_words(&command));
+        println!("results: {}", dir.display());
+        return Ok(());
+    }
+    if dir.exists() {
+        bail!("{} already exists: a run folder is never reused", dir.display());
+    }
+    let child = launch::run(&dir, "checkpointing_run", &command, &env)?;
+    let summary: Option<Value> = std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    run.total_memory_bytes = summary
+        .as_ref()
+        .and_then(|s| s.get("host_memory_GB"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_f64).sum::<f64>() * 1024.0 * 1024.0 * 1024.0)
+        .or_else(|| {
+            c.client_host_memory_in_gb
+                .map(|g| g * 1024.0 * 1024.0 * 1024.0 * hosts.len() as f64)
+        });
+    run.metrics = summary;
+    let verdict = check_run(&run);
+    let mut extra = Map::new();
+    extra.insert("runtime".into(), json!(child.seconds));
+    extra.insert("exit_status".into(), json!(child.exit_code));
+    extra.insert("invocation_start_time".into(), json!(datetime));
+    extra.insert(
+        "end_datetime".into(),
+        json!(chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()),
+    );
+    extra.insert("verification".into(), json!(verdict.category.to_string()));
+    extra.insert(
+        "executed_command".into(),
+        json!(launch::shell_words(&child.command)),
+    );
+    extra.insert(
+        "command_output_files".into(),
+        json!([{"command": launch::shell_words(&child.command), "stdout": child.stdout, "stderr": child.stderr}]),
+    );
+    let name = tree::metadata_name(BenchmarkType::Checkpointing, &datetime);
+    tree::write_json(&dir, &name, &tree::metadata(&run, &location, extra))?;
+    eprintln!("verification: {}", verdict.category);
+    for i in verdict
+        .issues
+        .iter()
+        .filter(|i| i.validation != Validation::Closed)
+    {
+        eprintln!("  {i}");
+    }
+    eprintln!("recorded: {}", dir.display());
+    if !child.success {
+        bail!(
+            "checkpointing failed ({}); its output is in {}",
+            child
+                .exit_code
+                .map_or("killed".to_string(), |c| format!("exit {c}")),
+            child.stderr.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! Starts `mlstor generate` / `mlstor run` for a run folder: under `mpirun` when there are
+//! several ranks or other hosts, its output copied to the terminal and to the run's
+//! `<type>_<command>.stdout.log` / `.stderr.log`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result};
+use mlstor_mlperf::hosts::{self, Host, MpiOptions};
+
+use super::CommonArgs;
+use crate::GlobalArgs;
+
+/// Environment variables ranks on other hosts need (their values never go on a command line).
+const FORWARD_PREFIXES: &[&str] = &[
+    "AWS_", "AZURE_", "GOOGLE_", "STORAGE_", "MLSTOR_", "BUCKET", "RUST_LOG",
+];
+
+pub struct Child {
+    /// The whole command line (mpirun's prefix included), for the metadata.
+    pub command: Vec<String>,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+    pub success: bool,
+    pub exit_code: Option<i32>,
+    pub seconds: f64,
+}
+
+/// The global flags as arguments, for the child (`--endpoint`, `--part-size`, ...).
+pub fn global_args(g: &GlobalArgs) -> Vec<String> {
+    let mut a = Vec::new();
+    for e in &g.endpoints {
+        a.extend(["--endpoint".to_string(), e.clone()]);
+    }
+    if let Some(lb) = g.load_balance {
+        let name = match lb {
+            mlstor_store::LoadBalance::RoundRobin => "round_robin",
+            mlstor_store::LoadBalance::Random => "random",
+            mlstor_store::LoadBalance::LeastOutstanding => "least_outstanding",
+        };
+        a.extend(["--load-balance".to_string(), name.to_string()]);
+    }
+    if g.pin_rank {
+        a.push("--pin-rank".into());
+    }
+    let mut opt = |flag: &str, v: Option<String>| {
+        if let Some(v) = v {
+            a.extend([flag.to_string(), v]);
+        }
+    };
+    opt("--part-size", g.part_size.map(|v| v.to_string()));
+    opt("--part-concurrency", g.part_concurrency.map(|v| v.to_string()));
+    opt("--max-attempts", g.max_attempts.map(|v| v.to_string()));
+    opt("--connect-timeout", g.connect_timeout.map(|v| v.to_string()));
+    opt("--idle-timeout", g.idle_timeout.map(|v| v.to_string()));
+    a
+}
+
+/// The full command line: `mlstor <args>` alone for one local rank, else under mpirun.
+pub fn command_line(
+    c: &CommonArgs,
+    hosts: &[Host],
+    processes: u64,
+    args: Vec<String>,
+) -> Result<Vec<String>> {
+    let exe = std::env::current_exe().context("cannot find the mlstor executable")?;
+    let exe = exe.to_string_lossy().into_owned();
+    let local = hosts::all_local(hosts, &super::session::hostname());
+    if processes <= 1 && local {
+        return Ok(std::iter::once(exe).chain(args).collect());
+    }
+    let forward: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| FORWARD_PREFIXES.iter().any(|p| k.starts_with(p)))
+        .collect();
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let o = MpiOptions {
+        mpi_bin: c.mpi_bin.clone(),
+        oversubscribe: c.oversubscribe || local,
+        allow_run_as_root: c.allow_run_as_root || root,
+        params: c.mpi_params.clone(),
+        forward,
+    };
+    Ok(hosts::mpi_prefix(hosts, processes, &o)
+        .into_iter()
+        .chain(std::iter::once(exe))
+        .chain(args)
+        .collect())
+}
+
+/// Runs `command` with `env` added, its output teed to `<dir>/<prefix>.stdout.log` and
+/// `.stderr.log`.
+pub fn run(dir: &Path, prefix: &str, command: &[String], env: &[(String, String)]) -> Result<Child> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let stdout_path = dir.join(format!("{prefix}.stdout.log"));
+    let stderr_path = dir.join(format!("{prefix}.stderr.log"));
+    let (program, args) = command.split_first().context("empty command")?;
+    let start = std::time::Instant::now();
+    let mut child = Command::new(program)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| {
+            if program.ends_with("mpirun") || program.ends_with("mpiexec") {
+                format!("cannot start {program}: install Open MPI (Debian: openmpi-bin) or give --mpi-bin")
+            } else {
+                format!("cannot start {program}")
+            }
+        })?;
+    let out = tee(child.stdout.take(), &stdout_path, false)?;
+    let err = tee(child.stderr.take(), &stderr_path, true)?;
+    let status = child.wait().context("waiting for the run")?;
+    for t in [out, err] {
+        let _ = t.join();
+    }
+    Ok(Child {
+        command: command.to_vec(),
+        stdout: stdout_path,
+        stderr: stderr_path,
+        success: status.success(),
+        exit_code: status.code(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn tee(
+    src: Option<impl Read + Send + 'static>,
+    path: &Path,
+    to_stderr: bool,
+) -> Result<std::thread::JoinHandle<()>> {
+    let mut file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut src = src.context("no pipe from the run")?;
+    Ok(std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = src.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let _ = file.write_all(&buf[..n]);
+            if to_stderr {
+                let _ = std::io::stderr().write_all(&buf[..n]);
+            } else {
+                let _ = std::io::stdout().write_all(&buf[..n]);
+            }
+        }
+        let _ = file.flush();
+    }))
+}
+
+/// A command line for people: arguments with spaces quoted.
+pub fn shell_words(command: &[String]) -> String {
+    command
+        .iter()
+        .map(|a| {
+            if a.is_empty() || a.chars().any(|c| c.is_whitespace() || "'\"$`\\".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
