@@ -429,7 +429,7 @@ mod tests {
 
     /// A CLOSED unet3d result written the way `mlstor mlperf` writes it.
     fn closed_tree(root: &Path, runs: usize) {
-        let mut write = |command: &str, i: usize, bw: f64| {
+        let write = |command: &str, i: usize, bw: f64| {
             let datetime = format!("20261203_1{i:05}");
             let l = Location {
                 results_dir: root.into(),

@@ -37,17 +37,34 @@ pub fn run(g: &GlobalArgs, mode: &str, a: &CheckpointingArgs) -> Result<()> {
         )
     })?;
     match a.phase {
-        Phase::Datasize => datasize_(&s, a, processes),
+        Phase::Datasize => datasize_(g, &s, a, processes),
         Phase::Datagen => bail!("checkpointing has no datagen: checkpoints are written by `run`"),
         Phase::Configview | Phase::Run => execute(g, &s, a, processes),
     }
 }
 
-fn datasize_(s: &Session, a: &CheckpointingArgs, processes: u64) -> Result<()> {
+fn datasize_(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -> Result<()> {
     let c = &a.common;
     let hosts = session::hosts(c, processes)?;
     let slots: Vec<u64> = hosts.iter().map(|h| h.slots).collect();
     let size = datasize::checkpoint(&s.model, processes, &slots).context("no sizes for this model")?;
+    if g.json {
+        let probe = Run {
+            benchmark_type: Some(BenchmarkType::Checkpointing),
+            model: s.model.clone(),
+            command: "run".into(),
+            num_processes: processes,
+            accelerator: s.accelerator.clone(),
+            run_args: json!({"checkpoint_subset": a.checkpoint_subset}),
+            ..Run::default()
+        };
+        return crate::commands::print_json(&json!({
+            "model": s.model, "processes": processes, "checkpoint": size,
+            "hosts": hosts.iter().map(|h| json!({"name": h.name, "slots": h.slots})).collect::<Vec<_>>(),
+            "writes": a.num_checkpoints_write, "reads": a.num_checkpoints_read,
+            "verdict": check_run(&probe),
+        }));
+    }
     println!(
         "{}: one checkpoint is {:.1} GiB over {processes} rank(s) ({:.2} GiB on rank 0, {:.2} GiB on the last)",
         s.model,
@@ -161,7 +178,7 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
     let parameters = s.parameters(&merged)?;
     let datetime = session::datetime_after(None);
     let location = s.location(c, None, &datetime)?;
-    let dir = location.path()?;
+    let mut dir = location.path()?;
     let mut run = Run {
         benchmark_type: Some(BenchmarkType::Checkpointing),
         model: s.model.clone(),
@@ -214,25 +231,38 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
     if a.phase == Phase::Configview {
         let w = mlstor_bench::config::load_with_process_env(&s.workload, &overrides)
             .with_context(|| format!("workload {}", s.workload))?;
+        if g.json {
+            let v = serde_json::to_value(mlstor_bench::config::resolved_value(&w))?;
+            return crate::commands::print_json(&json!({"workload": s.workload, "config": v, "parameters": merged}));
+        }
         print!("{}", mlstor_bench::config::resolved_yaml(&w));
         return Ok(());
     }
-    let mut args = launch::global_args(g);
-    args.extend(["run".into(), s.workload.clone()]);
-    for o in &overrides {
-        args.extend(["--set".into(), o.clone()]);
+    let command_for = |dir: &std::path::Path| {
+        let args = launch::global_args(g)
+            .into_iter()
+            .chain(["run".into(), s.workload.clone()])
+            .chain(overrides.iter().flat_map(|o| ["--set".to_string(), o.clone()]))
+            .chain(["--results-dir".into(), dir.display().to_string()])
+            .collect();
+        launch::command_line(c, &hosts, processes, args)
+    };
+    if c.dry_run && g.json {
+        return crate::commands::print_json(&json!({"command": command_for(&dir)?, "results": dir, "parameters": merged}));
     }
-    args.extend(["--results-dir".into(), dir.display().to_string()]);
-    let command = launch::command_line(c, &hosts, processes, args)?;
     if c.dry_run {
-        println!("{}", launch::shell_words(&command));
+        println!("{}", launch::shell_words(&command_for(&dir)?));
         println!("results: {}", dir.display());
         return Ok(());
     }
-    if dir.exists() {
-        bail!("{} already exists: a run folder is never reused", dir.display());
-    }
-    let child = launch::run(&dir, "checkpointing_run", &command, &env)?;
+    // The run folder is claimed now: another run may have taken this second.
+    let (location, claimed) = s.claim(c, None, None)?;
+    dir = claimed;
+    run.run_datetime = location.datetime.clone();
+    run.dir = Some(dir.clone());
+    let command = command_for(&dir)?;
+    let datetime = location.datetime.clone();
+    let child = launch::run(&dir, "checkpointing_run", &command, &env, g.json)?;
     let summary: Option<Value> = std::fs::read_to_string(dir.join("summary.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
@@ -275,6 +305,9 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
         eprintln!("  {i}");
     }
     eprintln!("recorded: {}", dir.display());
+    if g.json && child.success {
+        return crate::commands::print_json(&json!({"results": dir, "verification": verdict.category.to_string(), "exit_status": child.exit_code, "seconds": child.seconds}));
+    }
     if !child.success {
         bail!(
             "checkpointing failed ({}); its output is in {}",

@@ -91,8 +91,8 @@ pub fn command_line(
 }
 
 /// Runs `command` with `env` added, its output teed to `<dir>/<prefix>.stdout.log` and
-/// `.stderr.log`.
-pub fn run(dir: &Path, prefix: &str, command: &[String], env: &[(String, String)]) -> Result<Child> {
+/// `.stderr.log` (stdout to the log only with `quiet_stdout`: `--json` keeps stdout for JSON).
+pub fn run(dir: &Path, prefix: &str, command: &[String], env: &[(String, String)], quiet_stdout: bool) -> Result<Child> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let stdout_path = dir.join(format!("{prefix}.stdout.log"));
     let stderr_path = dir.join(format!("{prefix}.stderr.log"));
@@ -112,8 +112,8 @@ pub fn run(dir: &Path, prefix: &str, command: &[String], env: &[(String, String)
                 format!("cannot start {program}")
             }
         })?;
-    let out = tee(child.stdout.take(), &stdout_path, false)?;
-    let err = tee(child.stderr.take(), &stderr_path, true)?;
+    let out = tee(child.stdout.take(), &stdout_path, Echo::Stdout.unless(quiet_stdout))?;
+    let err = tee(child.stderr.take(), &stderr_path, Echo::Stderr)?;
     let status = child.wait().context("waiting for the run")?;
     for t in [out, err] {
         let _ = t.join();
@@ -128,11 +128,21 @@ pub fn run(dir: &Path, prefix: &str, command: &[String], env: &[(String, String)
     })
 }
 
-fn tee(
-    src: Option<impl Read + Send + 'static>,
-    path: &Path,
-    to_stderr: bool,
-) -> Result<std::thread::JoinHandle<()>> {
+/// Where a child's stream is echoed besides its log.
+#[derive(Clone, Copy, PartialEq)]
+enum Echo {
+    Stdout,
+    Stderr,
+    Nowhere,
+}
+
+impl Echo {
+    fn unless(self, quiet: bool) -> Echo {
+        if quiet { Echo::Nowhere } else { self }
+    }
+}
+
+fn tee(src: Option<impl Read + Send + 'static>, path: &Path, echo: Echo) -> Result<std::thread::JoinHandle<()>> {
     let mut file =
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut src = src.context("no pipe from the run")?;
@@ -143,11 +153,11 @@ fn tee(
                 break;
             }
             let _ = file.write_all(&buf[..n]);
-            if to_stderr {
-                let _ = std::io::stderr().write_all(&buf[..n]);
-            } else {
-                let _ = std::io::stdout().write_all(&buf[..n]);
-            }
+            let _ = match echo {
+                Echo::Stdout => std::io::stdout().write_all(&buf[..n]),
+                Echo::Stderr => std::io::stderr().write_all(&buf[..n]),
+                Echo::Nowhere => Ok(()),
+            };
         }
         let _ = file.flush();
     }))

@@ -137,6 +137,32 @@ impl Session {
     }
 }
 
+impl Session {
+    /// A new run folder for `command`, created now (so that two invocations in the same
+    /// second never share one: the second waits for the next second), and its location.
+    pub fn claim(
+        &self,
+        c: &CommonArgs,
+        command: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<(Location, PathBuf)> {
+        let mut datetime = datetime_after(after);
+        loop {
+            let l = self.location(c, command, &datetime)?;
+            let dir = l.path()?;
+            let parent = dir.parent().context("a run folder has a parent")?;
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Ok((l, dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    datetime = datetime_after(Some(&datetime))
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot create {}", dir.display())),
+            }
+        }
+    }
+}
+
 /// `--params` values typed as YAML would type them (`8` a number, `True` a bool).
 pub fn scalar(v: &str) -> Value {
     match v.trim() {

@@ -35,13 +35,13 @@ pub fn run(g: &GlobalArgs, mode: &str, a: &TrainingArgs) -> Result<()> {
     let s = Session::new(mode, BenchmarkType::Training, &a.model, c, workload)?;
     let object = c.object || a.access == Some(Access::Object);
     match a.phase {
-        Phase::Datasize => datasize(&s, c),
-        Phase::Configview => configview(&s, c, object),
+        Phase::Datasize => datasize(g, &s, c),
+        Phase::Configview => configview(g, &s, c, object),
         Phase::Datagen | Phase::Run => execute(g, &s, c, a.phase, object),
     }
 }
 
-fn datasize(s: &Session, c: &CommonArgs) -> Result<()> {
+fn datasize(g: &GlobalArgs, s: &Session, c: &CommonArgs) -> Result<()> {
     let processes = c
         .num_accelerators
         .context("datasize needs --num-accelerators N (the most accelerators you will run)")?;
@@ -125,7 +125,9 @@ fn datasize(s: &Session, c: &CommonArgs) -> Result<()> {
         next.extend(c.hosts.iter().cloned());
     }
     let _ = writeln!(out, "Generate it with:\n  {}", launch::shell_words(&next));
-    print!("{out}");
+    if !g.json {
+        print!("{out}");
+    }
 
     let mut written = s.params.clone();
     written.insert("dataset.num_files_train".into(), json!(d.num_files_train));
@@ -137,17 +139,20 @@ fn datasize(s: &Session, c: &CommonArgs) -> Result<()> {
     for (k, v) in &written {
         session::set_dotted(&mut params, k, v.clone());
     }
-    let datetime = session::datetime_after(None);
-    let location = match s.location(c, Some("datasize"), &datetime) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "note: this datasize is not recorded ({e:#}); Rules.md 3.1.1 needs it recorded in the results tree"
-            );
-            return Ok(());
-        }
+    let json_out = |recorded: Option<&std::path::Path>| {
+        crate::commands::print_json(&json!({
+            "datasize": d, "subfolders_advised": sub, "accelerators": processes, "hosts": mem.hosts,
+            "memory_bytes": mem.used_bytes, "declared_memory_bytes": mem.declared_bytes,
+            "measured_memory_bytes": mem.measured_bytes, "datagen_command": launch::shell_words(&next),
+            "recorded": recorded,
+        }))
     };
-    let dir = location.path()?;
+    if let Err(e) = s.location(c, Some("datasize"), "00000000_000000") {
+        eprintln!("note: this datasize is not recorded ({e:#}); Rules.md 3.1.1 needs it recorded in the results tree");
+        return if g.json { json_out(None) } else { Ok(()) };
+    }
+    let (location, dir) = s.claim(c, Some("datasize"), None)?;
+    let datetime = location.datetime.clone();
     let run = Run {
         benchmark_type: Some(BenchmarkType::Training),
         model: s.model.clone(),
@@ -163,12 +168,14 @@ fn datasize(s: &Session, c: &CommonArgs) -> Result<()> {
         metrics: None,
         dir: Some(dir.clone()),
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(dir.join("training_datasize.stdout.log"), &out)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
     let mut extra = Map::new();
     extra.insert("system_info".into(), system_info(&mem));
     write_metadata(&run, &location, extra)?;
+    if g.json {
+        return json_out(Some(&dir));
+    }
     eprintln!("recorded: {}", dir.display());
     Ok(())
 }
@@ -294,13 +301,17 @@ fn as_arg(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
 
-fn configview(s: &Session, c: &CommonArgs, object: bool) -> Result<()> {
+fn configview(g: &GlobalArgs, s: &Session, c: &CommonArgs, object: bool) -> Result<()> {
     let (tool, _) = tool_params(s, c, Phase::Configview, object).unwrap_or_default();
     let mut all = tool;
     all.extend(s.params.clone());
     let overrides: Vec<String> = all.iter().map(|(k, v)| format!("{k}={}", as_arg(v))).collect();
     let w = mlstor_bench::config::load_with_process_env(&s.workload, &overrides)
         .with_context(|| format!("workload {}", s.workload))?;
+    if g.json {
+        let v = serde_json::to_value(mlstor_bench::config::resolved_value(&w))?;
+        return crate::commands::print_json(&json!({"workload": s.workload, "config": v, "parameters": all}));
+    }
     print!("{}", mlstor_bench::config::resolved_yaml(&w));
     for (k, v) in &all {
         let who = if s.params.contains_key(k) {
@@ -326,8 +337,7 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
         _ => None,
     };
     let (mut merged, env) = tool_params(s, c, phase, object)?;
-    let first = session::datetime_after(None);
-    let probe = s.location(c, Some(phase.as_str()), &first)?;
+    let probe = s.location(c, Some(phase.as_str()), "00000000_000000")?;
     if !s.params.contains_key("dataset.num_files_train") {
         match recorded_datasize(&probe) {
             Some((files, sub, at)) => {
@@ -360,16 +370,17 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
     merged.extend(s.params.clone()); // the user's win
     let parameters = s.parameters(&merged)?;
     let loops = if phase == Phase::Run { c.loops.max(1) } else { 1 };
-    let mut datetime = first;
+    let mut last: Option<String> = None;
+    let mut done = Vec::new();
     for i in 0..loops {
-        if i > 0 {
-            datetime = session::datetime_after(Some(&datetime));
-        }
-        let location = s.location(c, Some(phase.as_str()), &datetime)?;
-        let dir = location.path()?;
-        if dir.exists() {
-            bail!("{} already exists: a run folder is never reused", dir.display());
-        }
+        let (location, dir) = if c.dry_run {
+            let l = s.location(c, Some(phase.as_str()), &session::datetime_after(None))?;
+            let d = l.path()?;
+            (l, d)
+        } else {
+            s.claim(c, Some(phase.as_str()), last.as_deref())?
+        };
+        last = Some(location.datetime.clone());
         let mut args = launch::global_args(g);
         args.push(match phase {
             Phase::Run => "run".into(),
@@ -383,6 +394,10 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
             args.extend(["--results-dir".into(), dir.display().to_string()]);
         }
         let command = launch::command_line(c, &hosts, processes, args)?;
+        if c.dry_run && g.json {
+            done.push(json!({"command": command, "results": dir, "parameters": merged}));
+            continue;
+        }
         if c.dry_run {
             println!("{}", launch::shell_words(&command));
             println!("results: {}", dir.display());
@@ -400,8 +415,8 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
             eprintln!("== {} {}/{loops}: {}", phase.as_str(), i + 1, dir.display());
         }
         let prefix = format!("training_{}", phase.as_str());
-        let child = launch::run(&dir, &prefix, &command, &env)?;
-        record(
+        let child = launch::run(&dir, &prefix, &command, &env, g.json)?;
+        let verdict = record(
             s,
             c,
             &location,
@@ -412,6 +427,7 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
             mem.as_ref(),
             &child,
         )?;
+        done.push(json!({"results": dir, "verification": verdict, "exit_status": child.exit_code, "seconds": child.seconds}));
         if !child.success {
             bail!(
                 "{} failed ({}); its output is in {}",
@@ -422,6 +438,9 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
                 child.stderr.display()
             );
         }
+    }
+    if g.json {
+        return crate::commands::print_json(&json!({"runs": done}));
     }
     Ok(())
 }
@@ -437,7 +456,7 @@ fn record(
     overrides: &BTreeMap<String, Value>,
     mem: Option<&session::Memory>,
     child: &launch::Child,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let summary: Option<Value> = std::fs::read_to_string(dir.join("summary.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
@@ -505,7 +524,7 @@ fn record(
         json!([{"command": launch::shell_words(&child.command), "stdout": child.stdout, "stderr": child.stderr}]),
     );
     write_metadata(&run, l, extra)?;
-    if let Some(v) = verdict {
+    if let Some(v) = &verdict {
         eprintln!("verification: {}", v.category);
         for i in v
             .issues
@@ -516,7 +535,7 @@ fn record(
         }
     }
     eprintln!("recorded: {}", dir.display());
-    Ok(())
+    Ok(verdict.map(|v| v.category.to_string()))
 }
 
 #[cfg(test)]
