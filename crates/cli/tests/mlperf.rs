@@ -190,6 +190,10 @@ fn env_file(dir: &Path) -> Option<()> {
     Some(())
 }
 
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -227,45 +231,28 @@ fn object_storage_training_and_a_two_invocation_checkpoint() {
     }
     std::fs::write(p.join("tiny.yaml"), TINY).expect("yaml");
     let prefix = format!("mlperf-e2e-{}", std::process::id());
-    let org = ["--results-dir", "res", "--orgname", "Acme", "--systemname", "box"];
-    let train = |cmd: &'static str, extra: &[&str]| -> Vec<String> {
-        [
-            "mlperf",
-            "whatif",
-            "training",
-            "unet3d",
-            cmd,
-            "object",
-            "--workload",
-            "tiny.yaml",
-            "--data-dir",
-            &prefix,
-        ]
-        .iter()
-        .chain(org.iter())
-        .chain(extra.iter())
-        .map(|s| s.to_string())
-        .collect()
+    let org = "--results-dir res --orgname Acme --systemname box";
+    let train = |cmd: &str, extra: &str| {
+        words(&format!(
+            "mlperf whatif training unet3d {cmd} object --workload tiny.yaml --data-dir {prefix} {org} {extra}"
+        ))
     };
     object_ok(
         p,
         &strs(&train(
             "datasize",
-            &["--num-accelerators", "1", "--client-host-memory-in-gb", "0.0001"],
+            "--num-accelerators 1 --client-host-memory-in-gb 0.0001",
         )),
     );
     object_ok(
         p,
-        &strs(&train(
-            "datagen",
-            &["--num-accelerators", "2", "--hosts", "localhost:2"],
-        )),
+        &strs(&train("datagen", "--num-accelerators 2 --hosts localhost:2")),
     );
     object_ok(
         p,
         &strs(&train(
             "run",
-            &["--num-accelerators", "1", "--client-host-memory-in-gb", "0.0001"],
+            "--num-accelerators 1 --client-host-memory-in-gb 0.0001",
         )),
     );
     let runs = run_dirs(p, "res/whatif/Acme/results/box/training/unet3d/run");
@@ -288,33 +275,13 @@ fn object_storage_training_and_a_two_invocation_checkpoint() {
     assert!(secret.is_empty() || !m.to_string().contains(&secret));
 
     // Checkpointing: 10 writes, then 10 reads in a second invocation (Rules.md 4.7.1), 8 ranks.
-    let ck = |extra: &[&str]| -> Vec<String> {
-        [
-            "mlperf",
-            "whatif",
-            "checkpointing",
-            "llama3-8b",
-            "run",
-            "--object",
-            "--workload",
-            "llama3_tiny",
-            "--num-processes",
-            "8",
-            "--hosts",
-            "localhost:8",
-            "--accelerator-type",
-            "b200",
-            "--checkpoint-folder",
-            &prefix,
-        ]
-        .iter()
-        .chain(org.iter())
-        .chain(extra.iter())
-        .map(|s| s.to_string())
-        .collect()
+    let ck = |extra: &str| {
+        words(&format!(
+            "mlperf whatif checkpointing llama3-8b run --object --workload llama3_tiny --num-processes 8 --hosts localhost:8 --accelerator-type b200 --checkpoint-folder {prefix} {org} {extra}"
+        ))
     };
-    object_ok(p, &strs(&ck(&["--num-checkpoints-read", "0"])));
-    object_ok(p, &strs(&ck(&["--num-checkpoints-write", "0"])));
+    object_ok(p, &strs(&ck("--num-checkpoints-read 0")));
+    object_ok(p, &strs(&ck("--num-checkpoints-write 0")));
     // One training run of six: that result is short; the checkpointing one is complete.
     let out = mlstor(p, &["mlperf", "validate", "res"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -471,237 +438,65 @@ fn dry_run_prints_the_mpirun_line_without_secrets() {
 fn bad_input_is_refused_naming_the_culprit() {
     let d = tempfile::tempdir().expect("tmp");
     let p = d.path();
-    let org = ["--results-dir", "res", "--orgname", "Acme", "--systemname", "box"];
-    let cmd = |v: &[&'static str]| -> Vec<&'static str> { v.iter().copied().chain(org).collect() };
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "training",
+    let org = "--results-dir res --orgname Acme --systemname box";
+    let unet = "mlperf closed training unet3d";
+    let run8 = "run --accelerator-type b200 --num-accelerators 8 --client-host-memory-in-gb 64";
+    let ck = "mlperf closed checkpointing llama3-70b run --accelerator-type b200 --checkpoint-folder ck";
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("mlperf closed training bert datasize --accelerator-type b200 {org}"),
             "bert",
-            "datasize",
-            "--accelerator-type",
-            "b200",
-        ]),
-        "bert",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "training",
-            "cosmoflow",
-            "datasize",
-            "--accelerator-type",
-            "b200",
-        ]),
-        "what-if model",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "training",
-            "unet3d",
-            "datasize",
-            "--accelerator-type",
-            "h100",
-        ]),
-        "what-if only",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "training",
-            "unet3d",
-            "datasize",
-            "--workload",
-            "unet3d_tiny",
-        ]),
-        "--workload is for what-if",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "training",
-            "unet3d",
-            "datasize",
-            "--accelerator-type",
-            "b200",
-            "--num-accelerators",
-            "8",
-        ]),
-        "--client-host-memory-in-gb",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "training",
-            "unet3d",
-            "datasize",
-            "--accelerator-type",
-            "b200",
-            "--num-accelerators",
-            "8",
-            "--client-host-memory-in-gb=-1",
-        ]),
-        "positive",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "training",
-            "unet3d",
-            "run",
-            "--accelerator-type",
-            "b200",
-            "--num-accelerators",
-            "8",
+        ),
+        (
+            format!("mlperf closed training cosmoflow datasize --accelerator-type b200 {org}"),
+            "what-if model",
+        ),
+        (
+            format!("{unet} datasize --accelerator-type h100 {org}"),
+            "what-if only",
+        ),
+        (
+            format!("{unet} datasize --workload unet3d_tiny {org}"),
+            "--workload is for what-if",
+        ),
+        (
+            format!("{unet} datasize --accelerator-type b200 --num-accelerators 8 {org}"),
             "--client-host-memory-in-gb",
-            "64",
-            "--hosts",
-            "h1:2,h2:2",
-            "--data-dir",
-            "d",
-        ]),
-        "not enough for 8 processes",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "training",
-            "unet3d",
-            "run",
-            "--accelerator-type",
-            "b200",
-            "--num-accelerators",
-            "8",
-            "--client-host-memory-in-gb",
-            "64",
-        ]),
-        "--data-dir",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "training",
-            "unet3d",
-            "run",
-            "object",
-            "--accelerator-type",
-            "b200",
-            "--num-accelerators",
-            "8",
-            "--client-host-memory-in-gb",
-            "64",
-        ]),
-        ".env",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "training",
-            "unet3d",
-            "run",
-            "--accelerator-type",
-            "b200",
-            "--num-accelerators",
-            "8",
-            "--client-host-memory-in-gb",
-            "64",
-            "--data-dir",
-            "d",
-            "--params",
-            "nokey",
-        ]),
-        "KEY=VALUE",
-    );
-    fails(
-        p,
-        &[
-            "mlperf",
-            "closed",
-            "training",
-            "unet3d",
-            "run",
-            "--accelerator-type",
-            "b200",
-            "--num-accelerators",
-            "8",
-            "--client-host-memory-in-gb",
-            "64",
-            "--data-dir",
-            "d",
-            "--results-dir",
-            "r2",
-        ],
-        "no organisation name",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "checkpointing",
-            "llama3-70b",
-            "run",
-            "--num-processes",
-            "12",
-            "--accelerator-type",
-            "b200",
-            "--checkpoint-folder",
-            "ck",
-        ]),
-        "4.6.1",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "checkpointing",
-            "llama3-70b",
-            "run",
-            "--num-processes",
-            "16",
-            "--accelerator-type",
-            "b200",
-            "--checkpoint-folder",
-            "ck",
-        ]),
-        "not a CLOSED configuration",
-    );
-    fails(
-        p,
-        &cmd(&[
-            "mlperf",
-            "closed",
-            "checkpointing",
+        ),
+        (
+            format!(
+                "{unet} datasize --accelerator-type b200 --num-accelerators 8 --client-host-memory-in-gb=-1 {org}"
+            ),
+            "positive",
+        ),
+        (
+            format!("{unet} {run8} --hosts h1:2,h2:2 --data-dir d {org}"),
+            "not enough for 8 processes",
+        ),
+        (format!("{unet} {run8} {org}"), "--data-dir"),
+        (format!("{unet} {run8} --object {org}"), ".env"),
+        (
+            format!("{unet} {run8} --data-dir d --params nokey {org}"),
+            "KEY=VALUE",
+        ),
+        (
+            format!("{unet} {run8} --data-dir d --results-dir r2"),
+            "no organisation name",
+        ),
+        (format!("{ck} --num-processes 12 {org}"), "4.6.1"),
+        (
+            format!("{ck} --num-processes 16 {org}"),
+            "not a CLOSED configuration",
+        ),
+        (
+            format!("mlperf closed checkpointing gpt3 run --num-processes 8 {org}"),
             "gpt3",
-            "run",
-            "--num-processes",
-            "8",
-        ]),
-        "gpt3",
-    );
-    fails(p, &["mlperf", "validate", "nowhere"], "nowhere");
-    fails(p, &["mlperf", "init", "../evil", "res"], "../evil");
+        ),
+        ("mlperf validate nowhere".to_string(), "nowhere"),
+        ("mlperf init ../evil res".to_string(), "../evil"),
+    ];
+    for (args, culprit) in &cases {
+        fails(p, &args.split_whitespace().collect::<Vec<_>>(), culprit);
+    }
     assert!(!p.join("res").exists(), "a refused command wrote results");
 }

@@ -391,22 +391,30 @@ pub fn row(root: &Path, grp: &Group, v: &SetVerdict) -> BTreeMap<String, Value> 
             set("Checkpointing - Logs", json!(logs));
             let m =
                 |runs: &[&Run], k: &str| mean(&runs.iter().filter_map(|r| metric(r, k)).collect::<Vec<_>>());
-            set(
-                "Checkpointing - Write B/W (GiB/s)",
-                num(m(&writes, "save_checkpoint_io_mean_GB_per_second")),
-            );
-            set(
-                "Checkpointing - Write Duration (secs)",
-                num(m(&writes, "save_checkpoint_duration_mean_seconds")),
-            );
-            set(
-                "Checkpointing - Read B/W (GiB/s)",
-                num(m(&reads, "load_checkpoint_io_mean_GB_per_second")),
-            );
-            set(
-                "Checkpointing - Read Duration (secs)",
-                num(m(&reads, "load_checkpoint_duration_mean_seconds")),
-            );
+            for (col, runs, key) in [
+                (
+                    "Checkpointing - Write B/W (GiB/s)",
+                    &writes,
+                    "save_checkpoint_io_mean_GB_per_second",
+                ),
+                (
+                    "Checkpointing - Write Duration (secs)",
+                    &writes,
+                    "save_checkpoint_duration_mean_seconds",
+                ),
+                (
+                    "Checkpointing - Read B/W (GiB/s)",
+                    &reads,
+                    "load_checkpoint_io_mean_GB_per_second",
+                ),
+                (
+                    "Checkpointing - Read Duration (secs)",
+                    &reads,
+                    "load_checkpoint_duration_mean_seconds",
+                ),
+            ] {
+                set(col, num(m(runs, key)));
+            }
         }
     }
     r

@@ -7,7 +7,7 @@ use mlstor_mlperf::datasize;
 use mlstor_mlperf::edition::{self, LLM_MODELS};
 use mlstor_mlperf::rules::{BenchmarkType, Run, Validation, check_run};
 use mlstor_mlperf::tree;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::session::{self, Session, gib};
 use super::{Access, CheckpointingArgs, Phase, launch};
@@ -49,15 +49,7 @@ fn datasize_(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64)
     let slots: Vec<u64> = hosts.iter().map(|h| h.slots).collect();
     let size = datasize::checkpoint(&s.model, processes, &slots).context("no sizes for this model")?;
     if g.json {
-        let probe = Run {
-            benchmark_type: Some(BenchmarkType::Checkpointing),
-            model: s.model.clone(),
-            command: "run".into(),
-            num_processes: processes,
-            accelerator: s.accelerator.clone(),
-            run_args: json!({"checkpoint_subset": a.checkpoint_subset}),
-            ..Run::default()
-        };
+        let probe = probe(s, a, processes);
         return crate::commands::print_json(&json!({
             "model": s.model, "processes": processes, "checkpoint": size,
             "hosts": hosts.iter().map(|h| json!({"name": h.name, "slots": h.slots})).collect::<Vec<_>>(),
@@ -111,15 +103,7 @@ fn datasize_(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64)
             l.checkpoint_gib
         );
     }
-    let probe = Run {
-        benchmark_type: Some(BenchmarkType::Checkpointing),
-        model: s.model.clone(),
-        command: "run".into(),
-        num_processes: processes,
-        accelerator: s.accelerator.clone(),
-        run_args: json!({"checkpoint_subset": a.checkpoint_subset}),
-        ..Run::default()
-    };
+    let probe = probe(s, a, processes);
     let v = check_run(&probe);
     println!("as configured: {}", v.category);
     for i in v.issues.iter().filter(|i| i.validation != Validation::Closed) {
@@ -127,6 +111,19 @@ fn datasize_(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64)
     }
     let _ = gib;
     Ok(())
+}
+
+/// The run as configured, for the checks that need no result (rank counts, memory, subset).
+fn probe(s: &Session, a: &CheckpointingArgs, processes: u64) -> Run {
+    Run {
+        benchmark_type: Some(BenchmarkType::Checkpointing),
+        model: s.model.clone(),
+        command: "run".into(),
+        num_processes: processes,
+        accelerator: s.accelerator.clone(),
+        run_args: json!({"checkpoint_subset": a.checkpoint_subset}),
+        ..Run::default()
+    }
 }
 
 fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -> Result<()> {
@@ -233,7 +230,9 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
             .with_context(|| format!("workload {}", s.workload))?;
         if g.json {
             let v = serde_json::to_value(mlstor_bench::config::resolved_value(&w))?;
-            return crate::commands::print_json(&json!({"workload": s.workload, "config": v, "parameters": merged}));
+            return crate::commands::print_json(
+                &json!({"workload": s.workload, "config": v, "parameters": merged}),
+            );
         }
         print!("{}", mlstor_bench::config::resolved_yaml(&w));
         return Ok(());
@@ -248,7 +247,9 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
         launch::command_line(c, &hosts, processes, args)
     };
     if c.dry_run && g.json {
-        return crate::commands::print_json(&json!({"command": command_for(&dir)?, "results": dir, "parameters": merged}));
+        return crate::commands::print_json(
+            &json!({"command": command_for(&dir)?, "results": dir, "parameters": merged}),
+        );
     }
     if c.dry_run {
         println!("{}", launch::shell_words(&command_for(&dir)?));
@@ -263,50 +264,23 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
     let command = command_for(&dir)?;
     let datetime = location.datetime.clone();
     let child = launch::run(&dir, "checkpointing_run", &command, &env, g.json)?;
-    let summary: Option<Value> = std::fs::read_to_string(dir.join("summary.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    run.total_memory_bytes = summary
-        .as_ref()
-        .and_then(|s| s.get("host_memory_GB"))
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_f64).sum::<f64>() * 1024.0 * 1024.0 * 1024.0)
-        .or_else(|| {
-            c.client_host_memory_in_gb
-                .map(|g| g * 1024.0 * 1024.0 * 1024.0 * hosts.len() as f64)
-        });
+    let summary = launch::read_summary(&dir);
+    run.total_memory_bytes = launch::measured_memory(summary.as_ref()).or_else(|| {
+        c.client_host_memory_in_gb
+            .map(|g| g * 1024.0 * 1024.0 * 1024.0 * hosts.len() as f64)
+    });
     run.metrics = summary;
     let verdict = check_run(&run);
-    let mut extra = Map::new();
-    extra.insert("runtime".into(), json!(child.seconds));
-    extra.insert("exit_status".into(), json!(child.exit_code));
+    let mut extra = child.metadata(Some(&verdict));
     extra.insert("invocation_start_time".into(), json!(datetime));
-    extra.insert(
-        "end_datetime".into(),
-        json!(chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()),
-    );
-    extra.insert("verification".into(), json!(verdict.category.to_string()));
-    extra.insert(
-        "executed_command".into(),
-        json!(launch::shell_words(&child.command)),
-    );
-    extra.insert(
-        "command_output_files".into(),
-        json!([{"command": launch::shell_words(&child.command), "stdout": child.stdout, "stderr": child.stderr}]),
-    );
     let name = tree::metadata_name(BenchmarkType::Checkpointing, &datetime);
     tree::write_json(&dir, &name, &tree::metadata(&run, &location, extra))?;
-    eprintln!("verification: {}", verdict.category);
-    for i in verdict
-        .issues
-        .iter()
-        .filter(|i| i.validation != Validation::Closed)
-    {
-        eprintln!("  {i}");
-    }
+    launch::print_verdict(&verdict);
     eprintln!("recorded: {}", dir.display());
     if g.json && child.success {
-        return crate::commands::print_json(&json!({"results": dir, "verification": verdict.category.to_string(), "exit_status": child.exit_code, "seconds": child.seconds}));
+        return crate::commands::print_json(
+            &json!({"results": dir, "verification": verdict.category.to_string(), "exit_status": child.exit_code, "seconds": child.seconds}),
+        );
     }
     if !child.success {
         bail!(

@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
 use mlstor_mlperf::hosts::{self, Host, MpiOptions};
+use mlstor_mlperf::rules::{Validation, Verdict};
+use serde_json::{Map, Value, json};
 
 use super::CommonArgs;
 use crate::GlobalArgs;
@@ -92,7 +94,13 @@ pub fn command_line(
 
 /// Runs `command` with `env` added, its output teed to `<dir>/<prefix>.stdout.log` and
 /// `.stderr.log` (stdout to the log only with `quiet_stdout`: `--json` keeps stdout for JSON).
-pub fn run(dir: &Path, prefix: &str, command: &[String], env: &[(String, String)], quiet_stdout: bool) -> Result<Child> {
+pub fn run(
+    dir: &Path,
+    prefix: &str,
+    command: &[String],
+    env: &[(String, String)],
+    quiet_stdout: bool,
+) -> Result<Child> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let stdout_path = dir.join(format!("{prefix}.stdout.log"));
     let stderr_path = dir.join(format!("{prefix}.stderr.log"));
@@ -112,7 +120,11 @@ pub fn run(dir: &Path, prefix: &str, command: &[String], env: &[(String, String)
                 format!("cannot start {program}")
             }
         })?;
-    let out = tee(child.stdout.take(), &stdout_path, Echo::Stdout.unless(quiet_stdout))?;
+    let out = tee(
+        child.stdout.take(),
+        &stdout_path,
+        Echo::Stdout.unless(quiet_stdout),
+    )?;
     let err = tee(child.stderr.take(), &stderr_path, Echo::Stderr)?;
     let status = child.wait().context("waiting for the run")?;
     for t in [out, err] {
@@ -142,7 +154,11 @@ impl Echo {
     }
 }
 
-fn tee(src: Option<impl Read + Send + 'static>, path: &Path, echo: Echo) -> Result<std::thread::JoinHandle<()>> {
+fn tee(
+    src: Option<impl Read + Send + 'static>,
+    path: &Path,
+    echo: Echo,
+) -> Result<std::thread::JoinHandle<()>> {
     let mut file =
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut src = src.context("no pipe from the run")?;
@@ -176,4 +192,54 @@ pub fn shell_words(command: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+impl Child {
+    /// What the metadata says of the run's process: runtime, exit status, end time, the
+    /// command and its logs, and the verdict.
+    pub fn metadata(&self, verdict: Option<&Verdict>) -> Map<String, Value> {
+        let command = shell_words(&self.command);
+        let mut m = Map::new();
+        m.insert("runtime".into(), json!(self.seconds));
+        m.insert("exit_status".into(), json!(self.exit_code));
+        m.insert(
+            "end_datetime".into(),
+            json!(chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()),
+        );
+        m.insert(
+            "verification".into(),
+            json!(verdict.map(|v| v.category.to_string())),
+        );
+        m.insert(
+            "command_output_files".into(),
+            json!([{"command": command, "stdout": self.stdout, "stderr": self.stderr}]),
+        );
+        m.insert("executed_command".into(), json!(command));
+        m
+    }
+}
+
+/// The run's `summary.json`, if it wrote one.
+pub fn read_summary(dir: &Path) -> Option<Value> {
+    let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Client memory the ranks measured (`host_memory_GB`, one entry per host), in bytes.
+pub fn measured_memory(summary: Option<&Value>) -> Option<f64> {
+    let gb: f64 = summary?
+        .get("host_memory_GB")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_f64)
+        .sum();
+    Some(gb * 1024.0 * 1024.0 * 1024.0)
+}
+
+/// The verdict on stderr: the category and the findings that are not CLOSED.
+pub fn print_verdict(v: &Verdict) {
+    eprintln!("verification: {}", v.category);
+    for i in v.issues.iter().filter(|i| i.validation != Validation::Closed) {
+        eprintln!("  {i}");
+    }
 }

@@ -148,7 +148,9 @@ fn datasize(g: &GlobalArgs, s: &Session, c: &CommonArgs) -> Result<()> {
         }))
     };
     if let Err(e) = s.location(c, Some("datasize"), "00000000_000000") {
-        eprintln!("note: this datasize is not recorded ({e:#}); Rules.md 3.1.1 needs it recorded in the results tree");
+        eprintln!(
+            "note: this datasize is not recorded ({e:#}); Rules.md 3.1.1 needs it recorded in the results tree"
+        );
         return if g.json { json_out(None) } else { Ok(()) };
     }
     let (location, dir) = s.claim(c, Some("datasize"), None)?;
@@ -457,16 +459,10 @@ fn record(
     mem: Option<&session::Memory>,
     child: &launch::Child,
 ) -> Result<Option<String>> {
-    let summary: Option<Value> = std::fs::read_to_string(dir.join("summary.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let summary = launch::read_summary(dir);
     // The memory the rules check against: what the ranks measured (CLOSED, OPEN), what was
     // declared (what-if: the sizing's own basis).
-    let measured = summary
-        .as_ref()
-        .and_then(|s| s.get("host_memory_GB"))
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_f64).sum::<f64>() * 1024.0 * 1024.0 * 1024.0);
+    let measured = launch::measured_memory(summary.as_ref());
     let total_memory = match (s.mode.as_str(), mem, measured) {
         ("whatif", Some(m), _) => Some(m.used_bytes),
         (_, _, Some(m)) => Some(m),
@@ -489,7 +485,7 @@ fn record(
         dir: Some(dir.to_path_buf()),
     };
     let verdict = (l.command.as_deref() == Some("run")).then(|| check_run(&run));
-    let mut extra = Map::new();
+    let mut extra = child.metadata(verdict.as_ref());
     if let Some(m) = mem {
         let mut info = system_info(m);
         if let (Some(t), Value::Object(o)) = (total_memory, &mut info) {
@@ -505,34 +501,9 @@ fn record(
         }
         extra.insert("system_info".into(), info);
     }
-    extra.insert("runtime".into(), json!(child.seconds));
-    extra.insert("exit_status".into(), json!(child.exit_code));
-    extra.insert(
-        "end_datetime".into(),
-        json!(chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()),
-    );
-    extra.insert(
-        "verification".into(),
-        json!(verdict.as_ref().map(|v| v.category.to_string())),
-    );
-    extra.insert(
-        "executed_command".into(),
-        json!(launch::shell_words(&child.command)),
-    );
-    extra.insert(
-        "command_output_files".into(),
-        json!([{"command": launch::shell_words(&child.command), "stdout": child.stdout, "stderr": child.stderr}]),
-    );
     write_metadata(&run, l, extra)?;
     if let Some(v) = &verdict {
-        eprintln!("verification: {}", v.category);
-        for i in v
-            .issues
-            .iter()
-            .filter(|i| i.validation != mlstor_mlperf::rules::Validation::Closed)
-        {
-            eprintln!("  {i}");
-        }
+        launch::print_verdict(v);
     }
     eprintln!("recorded: {}", dir.display());
     Ok(verdict.map(|v| v.category.to_string()))
