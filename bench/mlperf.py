@@ -9,9 +9,10 @@ the run and writes its metadata). Both run a tiny unet3d-shaped workload (--file
 --repeat alternating pairs, medians. Goal: under 1 s per run.
 
 Part 2: `mlstor mlperf reportgen` over a results tree of --runs run folders (copies of one
-real run folder under --systems systems, 6 runs each, plus datasize and datagen). Goal:
-under 10 s for 1,000 runs. mlpstorage's own reportgen cannot run here (only 5 of its
-modules are in the anchors and PyPI has no mlpstorage), so there is no same-run peer figure.
+real run folder, 6 runs per system, plus a datasize and a datagen each), and mlpstorage
+3.0.26's own report generator (crates/mlperf/tests/data/mlpstorage-3.0.26, run with --python,
+which needs pyyaml psutil rich pydantic python-dotenv: scripts/test.sh's venv has them) over
+the same tree. Goal: mlstor under 10 s for 1,000 runs.
 """
 import argparse
 import os
@@ -63,6 +64,7 @@ def main():
     ap.add_argument("--files", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--runs", type=int, default=1000)
+    ap.add_argument("--python", default=os.environ.get("MLSTOR_TEST_PYTHON") or os.path.join(ROOT, "target", "test-venv", "bin", "python"))
     args = ap.parse_args()
     m = args.mlstor
     work = tempfile.mkdtemp(prefix="mlperf-bench-")
@@ -108,7 +110,27 @@ def main():
                 shutil.copytree(template, os.path.join(base, "run", f"20261203_0{r + 1:05d}"))
                 n += 1
         t = timed([m, "mlperf", "reportgen", tree], work)
-        print(f"part 2: reportgen over {n} run folders ({systems} results, {n + 2 * systems} folders with metadata) in {t:.2f} s (goal: < 10 s)")
+        print(f"part 2: mlstor reportgen over {n} run folders ({systems} results, {n + 2 * systems} folders with metadata) in {t:.2f} s (goal: < 10 s)")
+        peer = os.path.join(ROOT, "crates", "mlperf", "tests", "data", "mlpstorage-3.0.26")
+        script = (
+            "import contextlib, io, sys, time\n"
+            f"sys.path.insert(0, {peer!r})\n"
+            "t = time.perf_counter()\n"
+            "from mlpstorage_py.report_generator import ReportGenerator\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+            f"    r = ReportGenerator({tree!r}, use_colors=False, validate_structure=False)\n"
+            "    r.generate_reports()\n"
+            "print(len(r.run_results), time.perf_counter() - t)\n"
+        )
+        t0 = time.perf_counter()
+        res = subprocess.run([args.python, "-c", script], capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if res.returncode != 0:
+            print(f"part 2: mlpstorage 3.0.26's reportgen failed: {res.stderr.strip()[-500:]}")
+        else:
+            runs_read = res.stdout.split()[0]
+            print(f"part 2: mlpstorage 3.0.26's reportgen over the same tree: {wall:.2f} s ({runs_read} runs read); "
+                  f"mlstor / mlpstorage time: {t / wall:.3f} ({wall / t:.0f}x faster)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
