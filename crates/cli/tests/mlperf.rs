@@ -116,6 +116,10 @@ fn training_result_on_file_end_to_end() {
         );
         assert_eq!(json(&r.join("summary.json"))["num_accelerators"], 2);
         assert!(r.join("training_run.stdout.log").is_file() && r.join("training_run.stderr.log").is_file());
+        let stamp = json(&r.join("provenance.json"));
+        assert_eq!(stamp["schema"], "mlps-run-provenance/1");
+        assert_eq!(stamp["core_config"]["allowlist"], "training@1");
+        assert_eq!(m["provenance_file"], "provenance.json");
     }
 
     let out = ok(p, &["mlperf", "validate", "res"]);
@@ -258,6 +262,10 @@ fn object_storage_training_and_a_two_invocation_checkpoint() {
     let runs = run_dirs(p, "res/whatif/Acme/results/box/training/unet3d/run");
     let m = metadata(&runs[0]);
     assert_eq!(m["override_parameters"]["storage.storage_type"], "s3");
+    assert_eq!(
+        json(&runs[0].join("provenance.json"))["storage_library"]["name"],
+        "mlstor"
+    );
     assert_eq!(
         m["override_parameters"]["dataset.data_folder"],
         format!("{prefix}/unet3d")

@@ -8,6 +8,7 @@
 pub mod datasize;
 pub mod edition;
 pub mod hosts;
+pub mod provenance;
 pub mod report;
 pub mod rules;
 pub mod tree;

@@ -26,6 +26,24 @@ fn workloads_dir() -> PathBuf {
         .join("workloads")
 }
 
+/// Every v3.0 workload file, parsed.
+fn all_workloads() -> Vec<(String, Value)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(workloads_dir())
+        .expect("the v3.0 workload files")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let v: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(&p).ok()?).ok()?;
+            Some((p.file_name()?.to_string_lossy().into_owned(), v))
+        })
+        .collect()
+}
+
 /// (name, dataset, reader) of every v3.0 workload file that trains.
 fn training_workloads() -> Vec<(String, Value, Value)> {
     let mut out = Vec::new();
@@ -101,7 +119,39 @@ fn sizing_and_rules_agree_with_mlpstorage() {
         }
     }
     let runs = rule_cases();
-    let answers = oracle(&json!({"datasize": sizing, "runs": runs.iter().map(run_json).collect::<Vec<_>>()}));
+    // The core-config hash of provenance.json: every workload file as training, the llama3
+    // ones as checkpointing too, and a few overridden shapes (strings, floats, booleans).
+    let mut core = Vec::new();
+    for (name, mut v) in all_workloads() {
+        core.push(json!({"name": name, "family": "training", "parameters": v.clone()}));
+        if name.starts_with("llama") {
+            core.push(json!({"name": name, "family": "checkpointing", "parameters": v.clone()}));
+        }
+        if let Some(r) = v.get_mut("reader") {
+            r["batch_size"] = json!("7");
+            r["file_shuffle"] = json!("True");
+        }
+        if let Some(t) = v.get_mut("train") {
+            t["computation_time"] = json!("0.0625");
+            t["epochs"] = json!(3.0);
+        }
+        core.push(json!({"name": format!("{name} overridden"), "family": "training", "parameters": v}));
+    }
+    let answers = oracle(
+        &json!({"datasize": sizing, "runs": runs.iter().map(run_json).collect::<Vec<_>>(), "core_config": core}),
+    );
+    for (case, want) in core
+        .iter()
+        .zip(answers["core_config"].as_array().expect("core_config answers"))
+    {
+        let family = if case["family"] == "training" {
+            BenchmarkType::Training
+        } else {
+            BenchmarkType::Checkpointing
+        };
+        let got = mlstor_mlperf::provenance::core_config(&case["parameters"], family);
+        assert_eq!(&got, want, "{}", case["name"]);
+    }
 
     for (case, want) in sizing
         .iter()

@@ -161,5 +161,95 @@ def check(run):
     return {"category": worst, "issues": sorted([i.validation.value, i.parameter or ""] for i in issues)}
 
 
+# --- core-config-v1 (provenance.json) -----------------------------------------------
+# mlpstorage's provenance.py is not among the files we have; these five functions and the
+# allowlist are transcribed from mlpstorage_py/provenance.py and rules/core_config_keys.yaml
+# at mlcommons/storage 9cf5d20 (the code index's copy), unchanged in logic.
+import hashlib
+
+ALLOWLISTS = {
+    "training": ("training@1", [
+        "framework", "metric.au", "model.*", "workflow.*", "dataset.format",
+        "dataset.num_samples_per_file", "dataset.record_length_bytes",
+        "dataset.record_length_bytes_stdev", "dataset.record_length_bytes_resize",
+        "dataset.record_length", "dataset.record_length_stdev", "dataset.record_length_resize",
+        "reader.data_loader", "reader.batch_size", "reader.file_shuffle", "reader.sample_shuffle",
+        "reader.shuffle_size", "train.epochs", "train.computation_time",
+        "train.computation_time_stdev", "train.total_training_steps", "checkpoint.*"],
+        ["checkpoint.checkpoint_folder"]),
+    "checkpointing": ("checkpointing@1", ["framework", "model.*", "workflow.*", "checkpoint.*"],
+                      ["checkpoint.checkpoint_folder", "checkpoint.num_checkpoints_write",
+                       "checkpoint.num_checkpoints_read"]),
+}
+
+
+def flatten_parameters(params, prefix=""):
+    if not isinstance(params, dict):
+        return
+    for key, value in params.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from flatten_parameters(value, dotted + ".")
+        else:
+            yield dotted, value
+
+
+def _canon(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, str):
+        s = value.strip()
+        low = s.lower()
+        if low in ("true", "false"):
+            return low == "true"
+        try:
+            return int(s)
+        except ValueError:
+            pass
+        try:
+            f = float(s)
+        except ValueError:
+            return s
+        return int(f) if f.is_integer() else f
+    if isinstance(value, (list, tuple)):
+        return [_canon(v) for v in value]
+    return value
+
+
+def core_config_hash(mapping):
+    canonical = json.dumps({k: _canon(v) for k, v in mapping.items()},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _key_allowed(key, include, exclude):
+    if key in exclude:
+        return False
+    for entry in include:
+        if entry.endswith(".*"):
+            if key.startswith(entry[:-1]):
+                return True
+        elif key == entry:
+            return True
+    return False
+
+
+def compute_core_config(parameters, family):
+    list_id, include, exclude = ALLOWLISTS[family]
+    normalised = json.loads(json.dumps(parameters or {}, default=str))
+    flat = dict(flatten_parameters(normalised))
+    keys = sorted(k for k in flat if _key_allowed(k, include, exclude))
+    if not keys:
+        return {"algorithm": "core-config-v1", "allowlist": list_id, "hash": "unknown", "keys": []}
+    return {"algorithm": "core-config-v1", "allowlist": list_id,
+            "hash": core_config_hash({k: flat[k] for k in keys}), "keys": keys}
+
+
 cases = json.load(open(sys.argv[1]))
-json.dump({"datasize": [datasize(c) for c in cases["datasize"]], "runs": [check(r) for r in cases["runs"]]}, sys.stdout)
+json.dump({"datasize": [datasize(c) for c in cases["datasize"]], "runs": [check(r) for r in cases["runs"]],
+           "core_config": [compute_core_config(c["parameters"], c["family"]) for c in cases.get("core_config", [])]},
+          sys.stdout)

@@ -273,6 +273,8 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
     let verdict = check_run(&run);
     let mut extra = child.metadata(Some(&verdict));
     extra.insert("invocation_start_time".into(), json!(datetime));
+    let (k, v) = launch::write_provenance(&dir, &run.parameters, BenchmarkType::Checkpointing)?;
+    extra.insert(k, v);
     let name = tree::metadata_name(BenchmarkType::Checkpointing, &datetime);
     tree::write_json(&dir, &name, &tree::metadata(&run, &location, extra))?;
     launch::print_verdict(&verdict);

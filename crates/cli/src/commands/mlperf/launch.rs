@@ -219,6 +219,27 @@ impl Child {
     }
 }
 
+/// Writes the run's `provenance.json` (mlpstorage's stamp: rules edition, tool, storage
+/// library, core-config hash) and returns the metadata key that points at it.
+pub fn write_provenance(
+    dir: &Path,
+    parameters: &Value,
+    t: mlstor_mlperf::rules::BenchmarkType,
+) -> Result<(String, Value)> {
+    let object = parameters
+        .get("storage")
+        .and_then(|s| s.get("storage_type"))
+        .and_then(Value::as_str)
+        .is_some_and(|t| !matches!(t, "local_fs" | "direct_fs" | "file"));
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let stamp = mlstor_mlperf::provenance::stamp(parameters, t, object, env!("CARGO_PKG_VERSION"), &now);
+    mlstor_mlperf::tree::write_json(dir, mlstor_mlperf::provenance::FILE_NAME, &stamp)?;
+    Ok((
+        "provenance_file".into(),
+        json!(mlstor_mlperf::provenance::FILE_NAME),
+    ))
+}
+
 /// The run's `summary.json`, if it wrote one.
 pub fn read_summary(dir: &Path) -> Option<Value> {
     let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;

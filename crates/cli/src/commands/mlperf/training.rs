@@ -205,8 +205,11 @@ fn args_json(s: &Session, c: &CommonArgs, l: &Location, processes: Option<u64>) 
     })
 }
 
-fn write_metadata(run: &Run, l: &Location, extra: Map<String, Value>) -> Result<()> {
+/// Writes the run's `provenance.json` and `*_metadata.json`.
+fn write_metadata(run: &Run, l: &Location, mut extra: Map<String, Value>) -> Result<()> {
     let dir = l.path()?;
+    let (k, v) = launch::write_provenance(&dir, &run.parameters, l.benchmark_type)?;
+    extra.insert(k, v);
     let name = tree::metadata_name(l.benchmark_type, &l.datetime);
     tree::write_json(&dir, &name, &tree::metadata(run, l, extra))?;
     Ok(())
