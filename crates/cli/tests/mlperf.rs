@@ -120,6 +120,9 @@ fn training_result_on_file_end_to_end() {
         assert_eq!(stamp["schema"], "mlps-run-provenance/1");
         assert_eq!(stamp["core_config"]["allowlist"], "training@1");
         assert_eq!(m["provenance_file"], "provenance.json");
+        let cluster = json(&r.join("training_cluster_info.json"));
+        assert_eq!(cluster["collection_method"], "dlio_summary");
+        assert!(cluster["total_memory_bytes"].as_u64().expect("memory") > 0);
     }
 
     let out = ok(p, &["mlperf", "validate", "res"]);

@@ -567,3 +567,113 @@ mod tests {
         assert!(find_runs(&d.path().join("nope")).is_err());
     }
 }
+
+/// The system description of a run (mlpstorage's `<type>_cluster_info.json`, the keys of its
+/// `ClusterInformation`): from what the ranks measured (DLIO's `summary.json`: memory and
+/// CPUs per host) when the run wrote one, else from the declaration (`collection_method`
+/// `args`, as mlpstorage falls back to).
+pub fn cluster_info(
+    summary: Option<&Value>,
+    declared_bytes_per_host: Option<f64>,
+    hosts: &[String],
+    at: &str,
+) -> Value {
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    let measured = summary.and_then(|s| {
+        let memory: Vec<f64> = s
+            .get("host_memory_GB")?
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_f64)
+            .collect();
+        let cpus: Vec<u64> = s
+            .get("host_cpu_count")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
+        let name = s.get("hostname").and_then(Value::as_str);
+        let model = s
+            .get("host_processor_name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        Some(
+            memory
+                .iter()
+                .enumerate()
+                .map(|(i, gb)| {
+                    let hostname = match (memory.len(), name) {
+                        (1, Some(n)) => n.to_string(),
+                        _ => format!("host_{i}"),
+                    };
+                    (
+                        hostname,
+                        (gb * gib) as u64,
+                        cpus.get(i).copied().unwrap_or(0),
+                        model.to_string(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        )
+    });
+    let (method, hosts): (&str, Vec<(String, u64, u64, String)>) = match measured {
+        Some(h) if !h.is_empty() => ("dlio_summary", h),
+        _ => (
+            "args",
+            hosts
+                .iter()
+                .map(|h| {
+                    (
+                        h.clone(),
+                        declared_bytes_per_host.unwrap_or(0.0) as u64,
+                        0,
+                        String::new(),
+                    )
+                })
+                .collect(),
+        ),
+    };
+    let total: u64 = hosts.iter().map(|h| h.1).sum();
+    let cores: u64 = hosts.iter().map(|h| h.2).sum();
+    let mut issues = Vec::new();
+    if hosts.iter().any(|h| h.1 != hosts[0].1) {
+        issues.push("hosts differ in memory".to_string());
+    }
+    json!({
+        "total_memory_bytes": total,
+        "total_cores": cores,
+        "num_hosts": hosts.len(),
+        "min_memory_bytes": hosts.iter().map(|h| h.1).min().unwrap_or(0),
+        "max_memory_bytes": hosts.iter().map(|h| h.1).max().unwrap_or(0),
+        "collection_method": method,
+        "collection_timestamp": at,
+        "host_consistency_issues": issues,
+        "hosts": hosts.iter().map(|(name, mem, cpus, model)| json!({
+            "hostname": name,
+            "memory": {"total": mem},
+            "cpu": {"num_logical_cores": cpus, "model": model},
+        })).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod cluster_tests {
+    use super::*;
+
+    #[test]
+    fn measured_hosts_win_over_the_declaration() {
+        let s =
+            json!({"host_memory_GB": [16.0, 16.0], "host_cpu_count": [8, 8], "host_processor_name": "EPYC"});
+        let c = cluster_info(Some(&s), Some(1.0), &["a".into()], "t");
+        assert_eq!(c["num_hosts"], 2);
+        assert_eq!(c["total_memory_bytes"], 32u64 << 30);
+        assert_eq!(c["collection_method"], "dlio_summary");
+        let c = cluster_info(
+            None,
+            Some(4.0 * 1024.0 * 1024.0 * 1024.0),
+            &["a".into(), "b".into()],
+            "t",
+        );
+        assert_eq!(c["collection_method"], "args");
+        assert_eq!(c["total_memory_bytes"], 8u64 << 30);
+    }
+}

@@ -265,6 +265,13 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
     let datetime = location.datetime.clone();
     let child = launch::run(&dir, "checkpointing_run", &command, &env, g.json)?;
     let summary = launch::read_summary(&dir);
+    launch::write_cluster_info(
+        &dir,
+        BenchmarkType::Checkpointing,
+        summary.as_ref(),
+        c.client_host_memory_in_gb,
+        &hosts,
+    )?;
     run.total_memory_bytes = launch::measured_memory(summary.as_ref()).or_else(|| {
         c.client_host_memory_in_gb
             .map(|g| g * 1024.0 * 1024.0 * 1024.0 * hosts.len() as f64)

@@ -240,6 +240,23 @@ pub fn write_provenance(
     ))
 }
 
+/// Writes the run's system description, `<type>_cluster_info.json` (what the ranks measured,
+/// else the hosts and memory declared).
+pub fn write_cluster_info(
+    dir: &Path,
+    t: mlstor_mlperf::rules::BenchmarkType,
+    summary: Option<&Value>,
+    declared_gb_per_host: Option<f64>,
+    hosts: &[Host],
+) -> Result<()> {
+    let names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
+    let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let declared = declared_gb_per_host.map(|g| g * 1024.0 * 1024.0 * 1024.0);
+    let info = mlstor_mlperf::tree::cluster_info(summary, declared, &names, &at);
+    mlstor_mlperf::tree::write_json(dir, &format!("{}_cluster_info.json", t.as_str()), &info)?;
+    Ok(())
+}
+
 /// The run's `summary.json`, if it wrote one.
 pub fn read_summary(dir: &Path) -> Option<Value> {
     let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;

@@ -463,6 +463,14 @@ fn record(
     child: &launch::Child,
 ) -> Result<Option<String>> {
     let summary = launch::read_summary(dir);
+    let hosts = session::hosts(c, processes)?;
+    launch::write_cluster_info(
+        dir,
+        BenchmarkType::Training,
+        summary.as_ref(),
+        c.client_host_memory_in_gb,
+        &hosts,
+    )?;
     // The memory the rules check against: what the ranks measured (CLOSED, OPEN), what was
     // declared (what-if: the sizing's own basis).
     let measured = launch::measured_memory(summary.as_ref());
