@@ -107,6 +107,7 @@ fn training_result_on_file_end_to_end() {
         assert_eq!(m["num_processes"], 2);
         assert_eq!(m["override_parameters"]["dataset.num_files_train"], 1000);
         assert_eq!(m["override_parameters"]["dataset.skip_listing"], true);
+        assert_eq!(m["tool_injected_parameters"]["dataset.skip_listing"], true);
         assert!(
             m["executed_command"]
                 .as_str()

@@ -280,6 +280,10 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
     let verdict = check_run(&run);
     let mut extra = child.metadata(Some(&verdict));
     extra.insert("invocation_start_time".into(), json!(datetime));
+    extra.insert(
+        "tool_injected_parameters".into(),
+        json!(super::training::tool_injected(s, &merged)),
+    );
     let (k, v) = launch::write_provenance(&dir, &run.parameters, BenchmarkType::Checkpointing)?;
     extra.insert(k, v);
     let name = tree::metadata_name(BenchmarkType::Checkpointing, &datetime);

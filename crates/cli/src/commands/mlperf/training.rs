@@ -292,6 +292,15 @@ fn recorded_datasize(l: &Location) -> Option<(u64, u64, String)> {
     None
 }
 
+/// The parameters the tool set (not the user's `--params`): reported, never counted as overrides.
+pub(super) fn tool_injected(s: &Session, overrides: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+    overrides
+        .iter()
+        .filter(|(k, _)| !s.params.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 fn listing_interval(files: u64) -> u64 {
     match files {
         0..10_000 => 1,
@@ -497,6 +506,10 @@ fn record(
     };
     let verdict = (l.command.as_deref() == Some("run")).then(|| check_run(&run));
     let mut extra = child.metadata(verdict.as_ref());
+    extra.insert(
+        "tool_injected_parameters".into(),
+        json!(tool_injected(s, overrides)),
+    );
     if let Some(m) = mem {
         let mut info = system_info(m);
         if let (Some(t), Value::Object(o)) = (total_memory, &mut info) {
