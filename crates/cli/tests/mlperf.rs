@@ -424,6 +424,7 @@ fn dry_run_prints_the_mpirun_line_without_secrets() {
             "--dry-run",
             "--params",
             "reader.read_threads=8",
+            "storage.storage_options.secret_access_key=s3cr3t-param",
         ])
         .output()
         .expect("mlstor");
@@ -439,7 +440,11 @@ fn dry_run_prints_the_mpirun_line_without_secrets() {
     );
     assert!(text.contains("run unet3d_b200 "), "{text}");
     assert!(text.contains("dataset.data_folder=/mnt/data/unet3d"), "{text}");
-    assert!(text.contains("--params: reader.read_threads = 8"), "{text}");
+    assert!(text.contains("--params: reader.read_threads=8"), "{text}");
+    assert!(
+        !text.contains("s3cr3t-param") && text.contains("secret_access_key=***"),
+        "{text}"
+    );
     assert!(
         text.contains("res/closed/Acme/results/box/training/unet3d/run/"),
         "{text}"

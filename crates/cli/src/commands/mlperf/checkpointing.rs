@@ -113,6 +113,13 @@ fn datasize_(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64)
     Ok(())
 }
 
+/// Dotted parameters for display, credential values masked.
+fn shown(merged: &BTreeMap<String, Value>) -> Value {
+    let mut v = json!(merged);
+    super::training::mask_dotted(&mut v);
+    v
+}
+
 /// The run as configured, for the checks that need no result (rank counts, memory, subset).
 fn probe(s: &Session, a: &CheckpointingArgs, processes: u64) -> Run {
     Run {
@@ -231,7 +238,7 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
         if g.json {
             let v = serde_json::to_value(mlstor_bench::config::resolved_value(&w))?;
             return crate::commands::print_json(
-                &json!({"workload": s.workload, "config": v, "parameters": merged}),
+                &json!({"workload": s.workload, "config": v, "parameters": shown(&merged)}),
             );
         }
         print!("{}", mlstor_bench::config::resolved_yaml(&w));
@@ -248,7 +255,7 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
     };
     if c.dry_run && g.json {
         return crate::commands::print_json(
-            &json!({"command": command_for(&dir)?, "results": dir, "parameters": merged}),
+            &json!({"command": launch::shell_words(&command_for(&dir)?), "results": dir, "parameters": shown(&merged)}),
         );
     }
     if c.dry_run {
@@ -287,7 +294,11 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
     let (k, v) = launch::write_provenance(&dir, &run.parameters, BenchmarkType::Checkpointing)?;
     extra.insert(k, v);
     let name = tree::metadata_name(BenchmarkType::Checkpointing, &datetime);
-    tree::write_json(&dir, &name, &tree::metadata(&run, &location, extra))?;
+    tree::write_json(
+        &dir,
+        &name,
+        &tree::metadata(&session::masked(&run), &location, extra),
+    )?;
     launch::print_verdict(&verdict);
     eprintln!("recorded: {}", dir.display());
     if g.json && child.success {

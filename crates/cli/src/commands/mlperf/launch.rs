@@ -179,15 +179,17 @@ fn tee(
     }))
 }
 
-/// A command line for people: arguments with spaces quoted.
+/// A command line for people and records: arguments with spaces quoted, the values of
+/// credential-like keys (`--set storage.storage_options.secret_access_key=...`) masked.
 pub fn shell_words(command: &[String]) -> String {
     command
         .iter()
+        .map(|a| mlstor_bench::config::mask_override(a))
         .map(|a| {
             if a.is_empty() || a.chars().any(|c| c.is_whitespace() || "'\"$`\\".contains(c)) {
                 format!("'{}'", a.replace('\'', "'\\''"))
             } else {
-                a.clone()
+                a
             }
         })
         .collect::<Vec<_>>()

@@ -163,6 +163,46 @@ impl Session {
     }
 }
 
+/// The run with the values of credential-like keys masked (`***`), for the records.
+pub fn masked(run: &mlstor_mlperf::rules::Run) -> mlstor_mlperf::rules::Run {
+    let mut r = run.clone();
+    mask(&mut r.parameters);
+    mask(&mut r.run_args);
+    for (k, v) in r.override_parameters.iter_mut() {
+        if k.rsplit('.')
+            .next()
+            .is_some_and(mlstor_bench::config::is_secret_key)
+        {
+            *v = Value::String("***".into());
+        }
+    }
+    if let Some(params) = r.run_args.get_mut("params").and_then(Value::as_array_mut) {
+        for p in params {
+            if let Some(s) = p.as_str() {
+                *p = Value::String(mlstor_bench::config::mask_override(s));
+            }
+        }
+    }
+    r
+}
+
+/// Replaces the values of credential-like keys with `***`, at any depth.
+pub fn mask(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m.iter_mut() {
+                if mlstor_bench::config::is_secret_key(k) && !val.is_null() {
+                    *val = Value::String("***".into());
+                } else {
+                    mask(val);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(mask),
+        _ => {}
+    }
+}
+
 /// `--params` values typed as YAML would type them (`8` a number, `True` a bool).
 pub fn scalar(v: &str) -> Value {
     match v.trim() {
@@ -301,4 +341,35 @@ pub fn training_model(mode: &str, model: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn records_never_hold_credentials() {
+        let mut run = mlstor_mlperf::rules::Run {
+            parameters: json!({"storage": {"storage_options": {"secret_access_key": "k1", "endpoint_url": "http://e"}}}),
+            run_args: json!({"params": ["storage.storage_options.secret_access_key=k2", "reader.read_threads=8"]}),
+            ..Default::default()
+        };
+        run.override_parameters
+            .insert("storage.storage_options.secret_access_key".into(), json!("k3"));
+        let m = masked(&run);
+        let text = format!("{:?}", (&m.parameters, &m.run_args, &m.override_parameters));
+        assert!(
+            !text.contains("k1") && !text.contains("k2") && !text.contains("k3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("http://e") && text.contains("read_threads=8"),
+            "{text}"
+        );
+        assert_eq!(scalar("8"), json!(8));
+        assert_eq!(scalar("True"), json!(true));
+        assert_eq!(scalar("0.5"), json!(0.5));
+        assert_eq!(scalar("s3dlio"), json!("s3dlio"));
+    }
 }

@@ -211,7 +211,7 @@ fn write_metadata(run: &Run, l: &Location, mut extra: Map<String, Value>) -> Res
     let (k, v) = launch::write_provenance(&dir, &run.parameters, l.benchmark_type)?;
     extra.insert(k, v);
     let name = tree::metadata_name(l.benchmark_type, &l.datetime);
-    tree::write_json(&dir, &name, &tree::metadata(run, l, extra))?;
+    tree::write_json(&dir, &name, &tree::metadata(&session::masked(run), l, extra))?;
     Ok(())
 }
 
@@ -292,6 +292,20 @@ fn recorded_datasize(l: &Location) -> Option<(u64, u64, String)> {
     None
 }
 
+/// Masks the values of a map of dotted keys whose last part names a credential.
+pub(super) fn mask_dotted(v: &mut Value) {
+    if let Value::Object(m) = v {
+        for (k, val) in m.iter_mut() {
+            if k.rsplit('.')
+                .next()
+                .is_some_and(mlstor_bench::config::is_secret_key)
+            {
+                *val = json!("***");
+            }
+        }
+    }
+}
+
 /// The parameters the tool set (not the user's `--params`): reported, never counted as overrides.
 pub(super) fn tool_injected(s: &Session, overrides: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
     overrides
@@ -333,7 +347,10 @@ fn configview(g: &GlobalArgs, s: &Session, c: &CommonArgs, object: bool) -> Resu
         } else {
             "tool"
         };
-        eprintln!("{who}: {k} = {}", as_arg(v));
+        eprintln!(
+            "{}",
+            mlstor_bench::config::mask_override(&format!("{who}: {k}={}", as_arg(v)))
+        );
     }
     Ok(())
 }
@@ -409,7 +426,9 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
         }
         let command = launch::command_line(c, &hosts, processes, args)?;
         if c.dry_run && g.json {
-            done.push(json!({"command": command, "results": dir, "parameters": merged}));
+            let mut shown = json!(merged);
+            mask_dotted(&mut shown);
+            done.push(json!({"command": launch::shell_words(&command), "results": dir, "parameters": shown}));
             continue;
         }
         if c.dry_run {
@@ -421,7 +440,10 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
                 } else {
                     "--params"
                 };
-                println!("  {who}: {k} = {}", as_arg(v));
+                println!(
+                    "  {}",
+                    mlstor_bench::config::mask_override(&format!("{who}: {k}={}", as_arg(v)))
+                );
             }
             continue;
         }
