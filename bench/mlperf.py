@@ -15,6 +15,7 @@ which needs pyyaml psutil rich pydantic python-dotenv: scripts/test.sh's venv ha
 the same tree. Goal: mlstor under 10 s for 1,000 runs.
 """
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -99,15 +100,33 @@ def main():
         tree = os.path.join(work, "big")
         systems = max(1, -(-args.runs // 6))
         n = 0
+        stamp = [0]
+
+        def copy(src, parent):
+            # Each copy gets its own run datetime (and metadata file name), as a real run
+            # would: mlpstorage names a run by type, command, model and datetime.
+            stamp[0] += 1
+            dt = time.strftime("%Y%m%d_%H%M%S", time.gmtime(1_790_000_000 + stamp[0]))
+            dst = os.path.join(parent, dt)
+            shutil.copytree(src, dst)
+            for f in os.listdir(dst):
+                if f.endswith("_metadata.json"):
+                    with open(os.path.join(dst, f)) as fh:
+                        meta = json.load(fh)
+                    meta["run_datetime"], meta["result_dir"] = dt, dst
+                    os.remove(os.path.join(dst, f))
+                    with open(os.path.join(dst, f"training_{dt}_metadata.json"), "w") as fh:
+                        json.dump(meta, fh)
+
         for s in range(systems):
             base = os.path.join(tree, "closed", "Acme", "results", f"sys{s:04d}", "training", "unet3d")
             for phase in ("datasize", "datagen"):
                 src = os.path.join(runs_root, phase)
-                shutil.copytree(os.path.join(src, sorted(os.listdir(src))[0]), os.path.join(base, phase, "20261203_000000"))
+                copy(os.path.join(src, sorted(os.listdir(src))[0]), os.path.join(base, phase))
             for r in range(6):
                 if n >= args.runs:
                     break
-                shutil.copytree(template, os.path.join(base, "run", f"20261203_0{r + 1:05d}"))
+                copy(template, os.path.join(base, "run"))
                 n += 1
         t = timed([m, "mlperf", "reportgen", tree], work)
         print(f"part 2: mlstor reportgen over {n} run folders ({systems} results, {n + 2 * systems} folders with metadata) in {t:.2f} s (goal: < 10 s)")
