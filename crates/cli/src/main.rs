@@ -131,6 +131,16 @@ fn main() -> ExitCode {
     // error, which is what the user sees (not the panic's own message).
     let report_panic = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // `println!` into a closed pipe (`mlstor ... | head`) panics; that is not an error.
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
         if !mlstor_formats::parquet::in_guarded_decode() {
             report_panic(info);
         }
@@ -164,10 +174,35 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", redact_userinfo(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `scheme://user:password@host` in a message becomes `scheme://***@host`: credentials in an
+/// endpoint URL never reach the terminal.
+fn redact_userinfo(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'' || c == ')')
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A closed stdout (`mlstor cat x | head`) is not an error.
@@ -175,5 +210,22 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_userinfo;
+
+    #[test]
+    fn credentials_in_urls_are_redacted() {
+        assert_eq!(
+            redact_userinfo("GET http://user:pa55@127.0.0.1:1/bucket?x failed; s3://b/k"),
+            "GET http://***@127.0.0.1:1/bucket?x failed; s3://b/k"
+        );
+        assert_eq!(redact_userinfo("at https://a@b.c"), "at https://***@b.c");
+        assert_eq!(redact_userinfo("no url here"), "no url here");
+    }
 }

@@ -169,6 +169,43 @@ fn closed_pipe_is_not_an_error() {
     );
     let st = Command::new("bash").args(["-c", &cmd]).status().expect("bash");
     assert!(st.success(), "mlstor cat into a closed pipe exits 0");
+
+    // ls into a closed pipe, as text and as JSON: no panic, exit 0 (issue #19 item 1).
+    for i in 0..3000 {
+        std::fs::write(d.path().join(format!("f{i:05}")), b"x").expect("file");
+    }
+    for (flags, head) in [("-r", "head -1"), ("--json -r", "head -c1")] {
+        let cmd = format!(
+            "{} ls {flags} file://{}/ | {head} > /dev/null; exit ${{PIPESTATUS[0]}}",
+            env!("CARGO_BIN_EXE_mlstor"),
+            d.path().display()
+        );
+        let out = Command::new("bash").args(["-c", &cmd]).output().expect("bash");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !err.contains("panicked"),
+            "ls {flags} | {head}: {:?} {err}",
+            out.status
+        );
+    }
+}
+
+#[test]
+fn credentials_in_an_endpoint_url_are_not_printed() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mlstor"))
+        .args([
+            "ls",
+            "s3://bucket/",
+            "--endpoint",
+            "http://user:pa55word@127.0.0.1:1",
+            "--max-attempts",
+            "1",
+        ])
+        .output()
+        .expect("mlstor");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("error: ") && !err.contains("pa55word"), "{err}");
 }
 
 /// The README's promise: after `eval "$(scripts/test-servers.sh env)"`, plain commands work.

@@ -1,5 +1,7 @@
 //! `mlstor ls URI [--recursive]`
 
+use std::io::Write;
+
 use anyhow::Result;
 use clap::Args;
 use futures::TryStreamExt;
@@ -27,6 +29,7 @@ pub async fn run(g: &GlobalArgs, a: &LsArgs) -> Result<()> {
     };
     let mut stream = store.list(&key, mode);
     let mut items = Vec::new();
+    let mut out = std::io::stdout().lock();
     while let Some(entry) = stream.try_next().await? {
         if g.json {
             items.push(match entry {
@@ -41,11 +44,18 @@ pub async fn run(g: &GlobalArgs, a: &LsArgs) -> Result<()> {
         match entry {
             ListEntry::Object(m) => {
                 let when = m.last_modified.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
-                println!("{:>19} {:>14} {}", when.as_deref().unwrap_or("-"), m.size, m.key);
+                writeln!(
+                    out,
+                    "{:>19} {:>14} {}",
+                    when.as_deref().unwrap_or("-"),
+                    m.size,
+                    m.key
+                )?;
             }
-            ListEntry::Prefix(p) => println!("{:>19} {:>14} {}", "", "PRE", p),
+            ListEntry::Prefix(p) => writeln!(out, "{:>19} {:>14} {}", "", "PRE", p)?,
         }
     }
+    drop(out);
     if g.json {
         super::print_json(&serde_json::Value::Array(items))?;
     }
