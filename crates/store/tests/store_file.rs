@@ -71,3 +71,36 @@ async fn file_drop_cache_leaves_the_page_cache() {
     );
     assert_eq!(store.get("dropped").await.expect("get"), data);
 }
+
+/// Any name Linux takes (up to 255 bytes) can be written, read and listed, in one put or
+/// streamed: the temporary name beside it never runs past the limit (issue #19 item 8).
+#[tokio::test]
+async fn names_up_to_255_bytes_are_written() {
+    use mlstor_store::{ListEntry, ListMode, StoreExt, WriterOptions};
+    let store = store().expect("store");
+    let ascii = "a".repeat(255);
+    let multibyte = format!("{}b", "é".repeat(126)); // 253 bytes of 2-byte characters
+    for name in [&ascii, &multibyte] {
+        let data = bytes::Bytes::from_static(b"hello");
+        store.put(&format!("p/{name}"), data.clone()).await.expect("put");
+        store
+            .put_streaming(&format!("s/{name}"), data, WriterOptions::default())
+            .await
+            .expect("streamed put");
+        for dir in ["p", "s"] {
+            assert_eq!(
+                &store.get(&format!("{dir}/{name}")).await.expect("get")[..],
+                b"hello"
+            );
+        }
+    }
+    let listed = store.list_all("p/", ListMode::Recursive).await.expect("list");
+    let keys: Vec<String> = listed
+        .into_iter()
+        .filter_map(|e| match e {
+            ListEntry::Object(m) => Some(m.key),
+            ListEntry::Prefix(_) => None,
+        })
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+}

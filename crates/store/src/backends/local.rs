@@ -16,6 +16,8 @@ use crate::store::{ListEntry, ListMode, ObjectMeta};
 
 /// Marker in the names of in-progress writes; listings skip such files.
 pub(crate) const TMP_MARKER: &str = ".mlstor-tmp.";
+/// The longest file name Linux file systems take, in bytes.
+const NAME_MAX: usize = 255;
 
 /// A root directory and the URI that names it.
 #[derive(Debug, Clone)]
@@ -59,12 +61,15 @@ impl LocalRoot {
         let dir = path.parent().unwrap_or(&self.dir);
         fs::create_dir_all(dir).map_err(|e| Error::from_io(self.uri_of(key), e))?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("object");
-        let unique = format!(
-            ".{name}{TMP_MARKER}{}.{:016x}",
-            std::process::id(),
-            fastrand::u64(..)
-        );
-        Ok(dir.join(unique))
+        let suffix = format!("{TMP_MARKER}{}.{:016x}", std::process::id(), fastrand::u64(..));
+        // File names are at most 255 bytes: a long target name is cut in the temporary one
+        // (the pid and random part keep it unique), so any legal name can be written.
+        let room = NAME_MAX.saturating_sub(1 + suffix.len());
+        let mut cut = name.len().min(room);
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        Ok(dir.join(format!(".{}{suffix}", &name[..cut])))
     }
 
     pub fn meta(&self, key: &str, md: &fs::Metadata) -> ObjectMeta {
