@@ -21,7 +21,7 @@ pub mod tfrecord;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("not a {format} file: {reason}")]
+    #[error("not a valid {format} file: {reason}")]
     Corrupt { format: &'static str, reason: String },
     #[error("{format} file holds {have} samples; sample {index} was asked for")]
     NoSuchSample {

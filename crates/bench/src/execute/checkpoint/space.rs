@@ -28,6 +28,26 @@ fn free_bytes(path: &std::path::Path) -> Option<u64> {
     Some(s.f_bavail as u64 * s.f_frsize as u64)
 }
 
+/// Bytes for people, with 3 significant digits (`104 MB`, `1.23 GB`): two different sizes
+/// never print the same.
+fn readable(bytes: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    let decimals = if u == 0 || v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.decimals$} {}", units[u])
+}
+
 /// Fails when `uri` (a `file://` or `direct://` checkpoint root; other schemes pass) has
 /// less room than `needed` bytes.
 pub fn check_free_space(uri: &str, needed: u64) -> Result<(), CheckpointError> {
@@ -39,11 +59,11 @@ pub fn check_free_space(uri: &str, needed: u64) -> Result<(), CheckpointError> {
     };
     if needed > free {
         return Err(PlanError::Checkpoint(format!(
-            "{uri}: the checkpoints this host writes need {:.1} GB but only {:.1} GB are free; lower \
-             checkpoint.num_checkpoints_write, scale the model down, or point checkpoint.checkpoint_folder \
-             at bigger storage",
-            needed as f64 / 1e9,
-            free as f64 / 1e9
+            "{uri}: the checkpoints this host writes need {needed} bytes ({}) but only {free} bytes ({}) \
+             are free; lower checkpoint.num_checkpoints_write, scale the model down, or point \
+             checkpoint.checkpoint_folder at bigger storage",
+            readable(needed),
+            readable(free)
         ))
         .into());
     }
@@ -60,7 +80,16 @@ mod tests {
         let uri = format!("file://{}", d.display());
         check_free_space(&uri, 1).expect("a byte fits");
         let e = check_free_space(&uri, u64::MAX).expect_err("too big").to_string();
-        assert!(e.contains("only") && e.contains("GB are free"), "{e}");
+        assert!(e.contains("only") && e.contains("are free"), "{e}");
         check_free_space("s3://b/ckpt", u64::MAX).expect("not checked");
+    }
+
+    #[test]
+    fn sizes_read_differently_when_they_differ() {
+        assert_eq!(readable(104_857_600), "105 MB");
+        assert_eq!(readable(99_000_000), "99.0 MB");
+        assert_eq!(readable(1_234_567_890), "1.23 GB");
+        assert_eq!(readable(512), "512 B");
+        assert_ne!(readable(110_000_000), readable(140_000_000)); // both "0.1 GB" before
     }
 }
