@@ -3,6 +3,7 @@
 
 mod commands;
 mod progress;
+mod signals;
 mod size;
 
 use std::process::ExitCode;
@@ -175,7 +176,7 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", redact_userinfo(&format!("{e:#}")));
-            ExitCode::FAILURE
+            signals::exit_code().map_or(ExitCode::FAILURE, ExitCode::from)
         }
     }
 }

@@ -277,6 +277,16 @@ fn checkpoint_and_dataset_on_separate_storage_in_one_run() {
 
 #[test]
 fn checkpoint_ctrl_c_leaves_no_partial_checkpoint() {
+    interrupted_save_leaves_whole_checkpoints("-INT", 130);
+}
+
+/// SIGTERM (batch schedulers, `timeout`) is handled as Ctrl-C is (issue #19 item 6).
+#[test]
+fn checkpoint_sigterm_leaves_no_partial_checkpoint() {
+    interrupted_save_leaves_whole_checkpoints("-TERM", 143);
+}
+
+fn interrupted_save_leaves_whole_checkpoints(signal: &str, code: i32) {
     let d = tempfile::tempdir().expect("tempdir");
     // ~150 MB per checkpoint, many of them: Ctrl-C lands in the middle of one.
     let child = Command::new(env!("CARGO_BIN_EXE_mlstor"))
@@ -312,13 +322,17 @@ fn checkpoint_ctrl_c_leaves_no_partial_checkpoint() {
     }
     std::thread::sleep(Duration::from_millis(30));
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(killed.success());
     let out = child.wait_with_output().expect("wait");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "an interrupted run fails");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "an interrupted run exits 128 + the signal"
+    );
     assert!(err.contains("cancelled") && !err.contains("panicked"), "{err}");
     // Whatever is left is whole checkpoints: both files, full size; no temporary files.
     let left = files(&root);

@@ -494,3 +494,50 @@ fn keys_dlio_ignores_make_one_warning_line() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("record_length_bytes: 1024.0"));
 }
+
+/// Ctrl-C or SIGTERM during `cp` leaves nothing at the destination (no hidden temporary
+/// file) and exits 128 + the signal (issue #19 item 5).
+#[test]
+fn interrupted_cp_leaves_nothing_behind() {
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let d = tempfile::tempdir().expect("tempdir");
+        let src = d.path().join("big");
+        std::fs::File::create(&src)
+            .and_then(|f| f.set_len(8 << 30))
+            .expect("sparse source");
+        let dst = d.path().join("out");
+        std::fs::create_dir(&dst).expect("mkdir");
+        let child = Command::new(env!("CARGO_BIN_EXE_mlstor"))
+            .args([
+                "cp",
+                &src.display().to_string(),
+                &format!("{}/copy", dst.display()),
+                "--part-size",
+                "1MiB",
+            ])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut waited = 0;
+        while std::fs::read_dir(&dst).expect("dst").count() == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            waited += 1;
+            assert!(waited < 1000, "the copy never started");
+        }
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{signal}: {err}");
+        assert!(err.contains("cancelled") && !err.contains("panicked"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(&dst)
+            .expect("dst")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(left.is_empty(), "{signal} left {left:?}");
+    }
+}

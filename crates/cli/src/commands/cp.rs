@@ -31,6 +31,9 @@ pub async fn run(g: &GlobalArgs, a: &CpArgs) -> Result<()> {
     let (src_uri, mut dst_uri) = (super::to_uri(&a.src)?, super::to_uri(&a.dst)?);
     let part = g.store_options(&dst_uri).part_size;
     let started = std::time::Instant::now();
+    // Ctrl-C / SIGTERM: each copy stops at its next part and aborts its upload (no temporary
+    // file, no unfinished multipart upload), and the command exits 128 + the signal.
+    crate::signals::on_interrupt(|| {});
     let (count, bytes) = if a.recursive {
         let src = store_for_uri(src_uri.trim_end_matches('/'), &g.store_options(&src_uri))?;
         let dst = store_for_uri(dst_uri.trim_end_matches('/'), &g.store_options(&dst_uri))?;
@@ -113,9 +116,16 @@ async fn copy_object(
         .with_context(ctx)?;
     let mut off = 0;
     while off < size {
+        if crate::signals::interrupted() {
+            let _ = w.abort().await;
+            anyhow::bail!("{}: cancelled; nothing was left at the destination", ctx());
+        }
         let piece = match src.get_range(skey, off, part as u64).await {
             Ok(p) if !p.is_empty() => p,
-            Ok(_) => anyhow::bail!("{}: source shrank during the copy", ctx()),
+            Ok(_) => {
+                let _ = w.abort().await;
+                anyhow::bail!("{}: source shrank during the copy", ctx())
+            }
             Err(e) => {
                 let _ = w.abort().await;
                 return Err(e).with_context(ctx);

@@ -154,11 +154,7 @@ pub async fn run(g: &GlobalArgs, a: &RunArgs) -> Result<()> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let opts = a.run_options(g, &w, &cwd);
     let on_signal = opts.control.cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_signal.cancel();
-        }
-    });
+    crate::signals::on_interrupt(move || on_signal.cancel());
     let (quiet, json, pin) = (a.quiet, g.json, g.pin_rank);
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
