@@ -1028,3 +1028,39 @@ fn every_tiny_workload_runs_as_shipped() {
         ok(d.path(), &["rm", "-r", &prefix]);
     }
 }
+
+/// A damaged npz payload (one byte, the zip structure intact): `--check-crc` fails the run
+/// naming the file, as numpy's loader would; without it the run trains (issue #19 item 7).
+#[test]
+fn check_crc_catches_a_damaged_npz_payload() {
+    let d = tempfile::tempdir().expect("tempdir");
+    run(d.path(), &["--set", "dataset.data_folder=data"]);
+    let dir = d.path().join("data/train");
+    let victim = std::fs::read_dir(&dir)
+        .expect("train")
+        .flatten()
+        .map(|e| e.path())
+        .min()
+        .expect("a file");
+    let mut bytes = std::fs::read(&victim).expect("read");
+    let mid = bytes.len() / 2; // inside x.npy's data: the directory sits at the end
+    bytes[mid] ^= 0x01;
+    std::fs::write(&victim, bytes).expect("write");
+    let again = [
+        "--set",
+        "dataset.data_folder=data",
+        "--set",
+        "workflow.generate_data=False",
+    ];
+    run(d.path(), &again);
+    let mut args = vec!["run", "unet3d_tiny", "--quiet", "--check-crc"];
+    args.extend_from_slice(TINY);
+    args.extend_from_slice(&again);
+    let name = victim
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("name")
+        .to_string();
+    let err = fails(d.path(), &args, "bad CRC-32");
+    assert!(err.contains(&name), "{err}");
+}
