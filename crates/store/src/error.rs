@@ -140,6 +140,26 @@ impl Trimmed {
     }
 }
 
+impl Trimmed {
+    /// [`Trimmed::boxed`] with the error's root cause appended when its first line does not
+    /// say it: "error sending request" becomes "error sending request (cause: Connection
+    /// refused (os error 111))", so a refused and a timed-out connection read differently.
+    pub(crate) fn with_cause(err: &(dyn StdError + 'static)) -> BoxError {
+        let mut root: &(dyn StdError + 'static) = err;
+        while let Some(next) = root.source() {
+            root = next;
+        }
+        let boxed = Trimmed::boxed(&err);
+        let cause = root.to_string();
+        let cause = cause.lines().next().unwrap_or("").trim();
+        if err.source().is_none() || cause.is_empty() || boxed.to_string().contains(cause) {
+            return boxed;
+        }
+        let cause: String = cause.chars().take(200).collect();
+        Box::new(Trimmed(format!("{boxed} (cause: {cause})")))
+    }
+}
+
 impl std::fmt::Display for Trimmed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -162,6 +182,32 @@ mod tests {
             std::io::Error::from(std::io::ErrorKind::PermissionDenied),
         );
         assert!(matches!(e, Error::PermissionDenied { .. }));
+    }
+
+    #[test]
+    fn the_root_cause_is_said() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("error sending request")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Outer(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let t = Trimmed::with_cause(&e).to_string();
+        assert!(
+            t.starts_with("error sending request (cause: ") && t.contains("refused"),
+            "{t}"
+        );
+        assert_eq!(
+            Trimmed::with_cause(&std::io::Error::other("plain")).to_string(),
+            "plain"
+        );
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl Ctx {
             e if matches!(status, Some(408 | 429 | 500..=599)) || is_network(&e) => Error::Transient {
                 uri,
                 attempts: 1,
-                source: Trimmed::boxed(&e),
+                source: Trimmed::with_cause(&e),
             },
             e => Error::Backend {
                 uri,
