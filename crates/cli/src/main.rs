@@ -61,6 +61,10 @@ pub struct GlobalArgs {
     /// Machine-readable JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log on stderr as things happen (retries, timeouts, per-request errors): error, warn,
+    /// info, debug or trace, or a RUST_LOG filter (`mlstor_store=debug`) [env: RUST_LOG].
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
 }
 
 fn parse_lb(s: &str) -> Result<LoadBalance, String> {
@@ -147,6 +151,7 @@ fn main() -> ExitCode {
         }
     }));
     let cli = Cli::parse();
+    init_logging(cli.global.log_level.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -175,35 +180,48 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", redact_userinfo(&format!("{e:#}")));
+            eprintln!("error: {}", mlstor_store::redact::userinfo(&format!("{e:#}")));
             signals::exit_code().map_or(ExitCode::FAILURE, ExitCode::from)
         }
     }
 }
 
-/// `scheme://user:password@host` in a message becomes `scheme://***@host`: credentials in an
-/// endpoint URL never reach the terminal.
-fn redact_userinfo(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'' || c == ')')
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(at) => {
-                out.push_str("***");
-                out.push_str(&authority[at..]);
+/// Logging on stderr from `--log-level` or `RUST_LOG` (off without either). A bare level
+/// applies to mlstor's own crates (the HTTP stack stays at `warn`); every line goes through
+/// the credential redaction errors get.
+fn init_logging(level: Option<&str>) {
+    if let Some(level) = level {
+        let filter = match level {
+            "error" | "warn" | "info" | "debug" | "trace" => {
+                format!("warn,mlstor={level},mlstor_store={level},mlstor_bench={level},mlstor_mlperf={level}")
             }
-            None => out.push_str(authority),
-        }
-        rest = &tail[end..];
+            other => other.to_string(),
+        };
+        // SAFETY: nothing else runs yet (the runtime starts after this); ranks and child
+        // processes (mpirun, mlstor mlperf's runs) inherit the setting.
+        unsafe { std::env::set_var("RUST_LOG", filter) };
     }
-    out.push_str(rest);
-    out
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| RedactingStderr)
+        .try_init();
+}
+
+/// stderr, with credentials in URLs replaced by `***` (one log event per write).
+struct RedactingStderr;
+
+impl std::io::Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(mlstor_store::redact::userinfo(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// A closed stdout (`mlstor cat x | head`) is not an error.
@@ -214,19 +232,4 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             || c.downcast_ref::<serde_json::Error>()
                 .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_userinfo;
-
-    #[test]
-    fn credentials_in_urls_are_redacted() {
-        assert_eq!(
-            redact_userinfo("GET http://user:pa55@127.0.0.1:1/bucket?x failed; s3://b/k"),
-            "GET http://***@127.0.0.1:1/bucket?x failed; s3://b/k"
-        );
-        assert_eq!(redact_userinfo("at https://a@b.c"), "at https://***@b.c");
-        assert_eq!(redact_userinfo("no url here"), "no url here");
-    }
 }

@@ -541,3 +541,41 @@ fn interrupted_cp_leaves_nothing_behind() {
         assert!(left.is_empty(), "{signal} left {left:?}");
     }
 }
+
+/// `--log-level` shows retries as they happen, and no log line holds a credential
+/// (issue #19 item 9; the whole HTTP stack at RUST_LOG=trace included).
+#[test]
+fn logs_show_retries_without_secrets() {
+    let run = |log: &[(&str, &str)], flag: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mlstor"));
+        c.env_remove("RUST_LOG").envs(log.iter().copied());
+        if let Some(f) = flag {
+            c.args(["--log-level", f]);
+        }
+        let out = c
+            .args([
+                "ls",
+                "s3://bucket/",
+                "--endpoint",
+                "http://u:s3cret@127.0.0.1:1",
+                "--max-attempts",
+                "2",
+            ])
+            .output()
+            .expect("mlstor");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let quiet = run(&[], None);
+    assert!(!quiet.contains("retrying"), "{quiet}");
+    let debug = run(&[], Some("debug"));
+    assert!(
+        debug.contains("retrying") && debug.contains("attempt=1"),
+        "{debug}"
+    );
+    for text in [debug, run(&[("RUST_LOG", "trace")], None)] {
+        assert!(
+            !text.contains("s3cret") && !text.contains("dTpzM2NyZXQ"),
+            "{text}"
+        );
+    }
+}

@@ -124,6 +124,18 @@ impl Error {
     }
 }
 
+/// The error and its sources, `: `-joined (what `{:#}` prints for an `anyhow::Error`).
+pub fn chain(err: &dyn StdError) -> String {
+    let mut s = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        s.push_str(": ");
+        s.push_str(&e.to_string());
+        next = e.source();
+    }
+    s
+}
+
 /// A short, single-line cause: server replies can be long multi-line XML bodies.
 #[derive(Debug)]
 pub(crate) struct Trimmed(pub String);

@@ -26,6 +26,7 @@ mod list;
 pub mod options;
 pub mod path;
 pub mod record;
+pub mod redact;
 pub mod store;
 pub mod uri;
 

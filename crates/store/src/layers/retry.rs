@@ -52,6 +52,7 @@ impl Backoff {
             uri = err.uri(),
             attempt = self.attempt,
             delay_ms = d.as_millis() as u64,
+            error = %crate::redact::userinfo(&crate::error::chain(err)),
             "retrying"
         );
         tokio::time::sleep(d).await;
