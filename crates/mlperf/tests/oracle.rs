@@ -46,32 +46,14 @@ fn all_workloads() -> Vec<(String, Value)> {
 
 /// (name, dataset, reader) of every v3.0 workload file that trains.
 fn training_workloads() -> Vec<(String, Value, Value)> {
-    let mut out = Vec::new();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(workloads_dir())
-        .expect("the v3.0 workload files")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    paths.sort();
-    for p in paths {
-        let text = std::fs::read_to_string(&p).expect("read");
-        let Ok(v) = serde_yaml_ng::from_str::<Value>(&text) else {
-            continue;
-        };
-        let (Some(d), Some(r)) = (v.get("dataset"), v.get("reader")) else {
-            continue;
-        };
-        if d.get("num_samples_per_file").is_none() || r.get("batch_size").is_none() {
-            continue;
-        }
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        out.push((name, d.clone(), r.clone()));
-    }
-    out
+    all_workloads()
+        .into_iter()
+        .filter_map(|(name, v)| {
+            let (d, r) = (v.get("dataset")?, v.get("reader")?);
+            (d.get("num_samples_per_file").is_some() && r.get("batch_size").is_some())
+                .then(|| (name, d.clone(), r.clone()))
+        })
+        .collect()
 }
 
 fn oracle(cases: &Value) -> Value {
