@@ -275,14 +275,11 @@ fn checkpoint_and_dataset_on_separate_storage_in_one_run() {
     }
 }
 
+/// Ctrl-C, and SIGTERM (batch schedulers, `timeout`) alike (issue #19 item 6), one after the
+/// other (each run may claim ~2 GB of disk before it is stopped).
 #[test]
-fn checkpoint_ctrl_c_leaves_no_partial_checkpoint() {
+fn checkpoint_ctrl_c_or_sigterm_leaves_no_partial_checkpoint() {
     interrupted_save_leaves_whole_checkpoints("-INT", 130);
-}
-
-/// SIGTERM (batch schedulers, `timeout`) is handled as Ctrl-C is (issue #19 item 6).
-#[test]
-fn checkpoint_sigterm_leaves_no_partial_checkpoint() {
     interrupted_save_leaves_whole_checkpoints("-TERM", 143);
 }
 
@@ -300,7 +297,7 @@ fn interrupted_save_leaves_whole_checkpoints(signal: &str, code: i32) {
         ])
         .args([
             "--set",
-            "checkpoint.num_checkpoints_write=50",
+            "checkpoint.num_checkpoints_write=12",
             "--set",
             "checkpoint.num_checkpoints_read=0",
         ])
@@ -367,7 +364,7 @@ fn checkpoint_bigger_than_the_disk_is_refused_before_writing() {
         .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("GB are free") && !err.contains("panicked"), "{err}");
+    assert!(err.contains("are free") && !err.contains("panicked"), "{err}");
     let written: u64 = walk(d.path());
     assert_eq!(written, 0, "nothing written");
 }
