@@ -299,7 +299,7 @@ fn object_storage_training_and_a_two_invocation_checkpoint() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("checkpointing llama3-8b: CLOSED"), "{text}");
     assert!(
-        text.contains("training submission requires 5 runs (after a warm-up); found 1"),
+        text.contains("training submission requires 6 runs (1 warm-up + 5); found 1"),
         "{text}"
     );
     let out = ok(p, &["mlperf", "status", "res"]);
@@ -516,4 +516,59 @@ fn bad_input_is_refused_naming_the_culprit() {
         fails(p, &args.split_whitespace().collect::<Vec<_>>(), culprit);
     }
     assert!(!p.join("res").exists(), "a refused command wrote results");
+}
+
+/// datasize measures the listed hosts' memory through mpirun (one process per host) and
+/// sizes against it when it is larger than declared, as mlpstorage does (storage#785); a host
+/// that cannot be reached leaves the declared memory, with a warning. This machine's own
+/// address stands for a remote host (mlstor does not take it for local; Open MPI runs there).
+#[test]
+fn datasize_measures_the_hosts_memory_over_mpi() {
+    if mpirun(1).is_none() {
+        return;
+    }
+    let d = tempfile::tempdir().expect("tmp");
+    let p = d.path();
+    let ip = Command::new("hostname")
+        .arg("-I")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.split_whitespace().find(|a| a.contains('.')).map(str::to_string));
+    let Some(ip) = ip else {
+        return eprintln!("SKIPPED: this machine has no IPv4 address besides loopback");
+    };
+    let local: u64 = std::fs::read_to_string("/proc/meminfo")
+        .expect("meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("MemTotal");
+    let size = |hosts: &str| -> (serde_json::Value, String) {
+        let out = mlstor(
+            p,
+            &words(&format!(
+                "mlperf closed training unet3d datasize --accelerator-type b200 --num-accelerators 8 --client-host-memory-in-gb 0.5 --hosts {hosts} --json"
+            ))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v = serde_json::from_slice(&out.stdout).expect("json");
+        (v, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (v, _) = size(&format!("{ip}:8"));
+    assert_eq!(
+        v["measured_memory_bytes"].as_f64(),
+        Some((local * 1024) as f64),
+        "{v}"
+    );
+    assert_eq!(v["memory_bytes"], v["measured_memory_bytes"]);
+    let (v, err) = size("nosuchhost-mlstor:8");
+    assert!(
+        err.contains("could not measure the client hosts' memory"),
+        "{err}"
+    );
+    assert_eq!(v["memory_bytes"].as_f64(), Some(0.5 * 1024.0 * 1024.0 * 1024.0));
 }

@@ -124,6 +124,27 @@ pub fn mpi_prefix(hosts: &[Host], processes: u64, o: &MpiOptions) -> Vec<String>
     args
 }
 
+/// The memory of each host from lines `<hostname> MemTotal: <kB> kB` (what
+/// [`MEMINFO_SCRIPT`] prints on each host under mpirun), in bytes; a host printed twice
+/// counts once. Lines of anything else (launcher chatter) are skipped.
+pub fn parse_meminfo(text: &str) -> std::collections::BTreeMap<String, u64> {
+    let mut hosts = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let mut f = line.split_whitespace();
+        let (Some(host), Some("MemTotal:"), Some(kb), Some("kB")) = (f.next(), f.next(), f.next(), f.next())
+        else {
+            continue;
+        };
+        if let Ok(kb) = kb.parse::<u64>() {
+            hosts.insert(host.to_string(), kb * 1024);
+        }
+    }
+    hosts
+}
+
+/// The shell command each host runs to report its memory (`sh -c` under mpirun).
+pub const MEMINFO_SCRIPT: &str = r#"echo "$(hostname) $(grep MemTotal /proc/meminfo)""#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +182,17 @@ mod tests {
         );
         assert_eq!(parse(&s(&["h1:x"]), 1), Err(HostsError::BadSlots("h1:x".into())));
         assert_eq!(parse(&s(&[" , "]), 1), Err(HostsError::Empty));
+    }
+
+    #[test]
+    fn meminfo_lines() {
+        let m = parse_meminfo(
+            "h1 MemTotal:       24683664 kB\nWarning: noise\nh2 MemTotal: 1024 kB\nh1 MemTotal: 24683664 kB\n",
+        );
+        assert_eq!(m.len(), 2);
+        assert_eq!(m["h1"], 24_683_664 * 1024);
+        assert_eq!(m["h2"], 1024 * 1024);
+        assert!(parse_meminfo("").is_empty());
     }
 
     #[test]

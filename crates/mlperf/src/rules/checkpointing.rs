@@ -39,6 +39,7 @@ fn model(run: &Run) -> Option<Issue> {
             .expected(LLM_MODELS.to_vec())
             .actual(run.model.clone())
             .rule("4.3.3 checkpointModelConfigurationReq")
+            .fix("run llama3-8b, llama3-70b, llama3-405b or llama3-1t")
     })
 }
 

@@ -96,28 +96,40 @@ fn runs_valid(categories: &BTreeSet<Validation>) -> Issue {
 fn training_set(all: &[&Run], measured: &[&Run]) -> Vec<Issue> {
     let mut issues = Vec::new();
     let n = measured.len();
-    if n < TRAINING_RUNS {
+    let want = TRAINING_RUNS + 1; // 1 warm-up + 5 measured (Rules.md 2.1.17)
+    let rule = "2.1.17 runTimestamps";
+    if n < want {
         issues.push(
             Issue::new(
                 Validation::Invalid,
-                format!("training submission requires {TRAINING_RUNS} runs (after a warm-up); found {n}"),
+                format!("training submission requires {want} runs (1 warm-up + {TRAINING_RUNS}); found {n}"),
             )
             .parameter("num_runs")
-            .expected(TRAINING_RUNS + 1)
+            .expected(want)
             .actual(n)
-            .rule("2.1.17")
-            .fix(format!("run `run` {} more time(s)", TRAINING_RUNS + 1 - n)),
+            .rule(rule)
+            .fix(format!("run `run` {} more time(s)", want - n)),
         );
-    } else if n == TRAINING_RUNS {
+    } else if n > want {
         issues.push(
-            Issue::new(Validation::Closed, format!("training submission has the required {TRAINING_RUNS} runs; reportgen also wants the warm-up run (6 invocations)"))
-                .parameter("num_runs")
-                .rule("2.1.17"),
+            Issue::new(
+                Validation::Invalid,
+                format!("training submission must have exactly {want} runs (1 warm-up + {TRAINING_RUNS}); found {n}"),
+            )
+            .parameter("run_folders")
+            .expected(want)
+            .actual(n)
+            .rule(rule)
+            .fix(format!("keep the {want} consecutive runs you submit; move the other {} run folder(s) out of the tree", n - want)),
         );
     } else {
         issues.push(
-            Issue::new(Validation::Closed, format!("training submission has {n} runs: the earliest is the warm-up, the next {TRAINING_RUNS} are measured"))
-                .parameter("num_runs"),
+            Issue::new(
+                Validation::Closed,
+                format!("training submission has {want} runs: the earliest is the warm-up, the next {TRAINING_RUNS} are measured"),
+            )
+            .parameter("num_runs")
+            .rule(rule),
         );
     }
     let sized = all
@@ -282,6 +294,17 @@ mod tests {
             v.issues
                 .iter()
                 .any(|i| i.parameter.as_deref() == Some("num_runs"))
+        );
+        let mut seven = runs.clone();
+        seven.push(training("run", "20261201_110009"));
+        let refs7: Vec<&Run> = seven.iter().collect();
+        let v = check_set(BenchmarkType::Training, "unet3d", &refs7);
+        assert!(
+            v.issues
+                .iter()
+                .any(|i| i.parameter.as_deref() == Some("run_folders")),
+            "{:#?}",
+            v.issues
         );
         let v = check_set(BenchmarkType::Training, "unet3d", &refs[1..]);
         assert!(

@@ -55,6 +55,8 @@ fn model_recognized(run: &Run) -> Option<Issue> {
             .parameter("model")
             .expected(format!("one of: {}", TRAINING_MODELS.join(", ")))
             .actual(run.model.clone())
+            .rule("2.1.11 trainingWorkloads")
+            .fix("run one of MLPerf Storage's training workloads")
     })
 }
 

@@ -259,6 +259,82 @@ pub fn write_cluster_info(
     Ok(())
 }
 
+/// The memory of the listed hosts, measured on each of them through mpirun (one process per
+/// host), in bytes over all hosts; None (with a warning) when that fails: mlpstorage then
+/// falls back to the declared memory too. Waits at most 60 s.
+pub fn remote_memory(c: &CommonArgs, hosts: &[Host]) -> Option<f64> {
+    let unique: Vec<Host> = {
+        let mut seen = std::collections::BTreeSet::new();
+        hosts
+            .iter()
+            .filter(|h| seen.insert(h.name.clone()))
+            .map(|h| Host {
+                name: h.name.clone(),
+                slots: 1,
+            })
+            .collect()
+    };
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let o = MpiOptions {
+        mpi_bin: c.mpi_bin.clone(),
+        oversubscribe: false,
+        allow_run_as_root: c.allow_run_as_root || root,
+        params: c.mpi_params.clone(),
+        forward: Vec::new(),
+    };
+    let mut cmd = hosts::mpi_prefix(&unique, unique.len() as u64, &o);
+    cmd.extend(["sh".into(), "-c".into(), hosts::MEMINFO_SCRIPT.into()]);
+    let warn = |why: String| {
+        eprintln!(
+            "warning: could not measure the client hosts' memory ({}: {why}); sizing against the declared memory",
+            shell_words(&cmd)
+        );
+        None
+    };
+    let (program, args) = cmd.split_first()?;
+    let mut child = match Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => return warn(e.to_string()),
+    };
+    let mut out = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = out.read_to_string(&mut text);
+        text
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return warn("no answer within 60 s".into());
+            }
+        }
+    };
+    let text = reader.join().unwrap_or_default();
+    let found = hosts::parse_meminfo(&text);
+    if !status.success() || found.len() < unique.len() {
+        return warn(format!(
+            "{status}, {} of {} host(s) answered",
+            found.len(),
+            unique.len()
+        ));
+    }
+    Some(found.values().sum::<u64>() as f64)
+}
+
 /// The run's `summary.json`, if it wrote one.
 pub fn read_summary(dir: &Path) -> Option<Value> {
     let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;

@@ -285,13 +285,18 @@ pub fn memory(mode: &str, c: &CommonArgs, hosts: &[Host]) -> Result<Memory> {
     let n = c.num_client_hosts.unwrap_or(hosts.len() as u64).max(1);
     let declared = gb * GIB * n as f64;
     let this = hostname();
-    let measured = (n == 1 && hosts::all_local(hosts, &this))
-        .then(local_memory_bytes)
-        .flatten();
+    let local = hosts::all_local(hosts, &this);
+    let measured = if n == 1 && local {
+        local_memory_bytes()
+    } else if !local && mode != "whatif" {
+        super::launch::remote_memory(c, hosts)
+    } else {
+        None
+    };
     let used = match measured {
         Some(m) if mode != "whatif" && m > declared => {
             eprintln!(
-                "warning: this host has {:.1} GiB, more than the declared {:.1} GiB; sizing against the measured memory (as mlpstorage does, storage#785)",
+                "warning: the client hosts have {:.1} GiB, more than the declared {:.1} GiB; sizing against the measured memory (as mlpstorage does, storage#785)",
                 m / GIB,
                 declared / GIB
             );
