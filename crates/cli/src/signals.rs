@@ -21,6 +21,12 @@ pub fn on_interrupt(cancel: impl FnOnce() + Send + 'static) {
         };
         RECEIVED.store(sig, Ordering::SeqCst);
         cancel();
+        // A second signal means "now": exit at once (the clean stop may be waiting on an
+        // unreachable endpoint).
+        tokio::select! {
+            _ = int.recv() => std::process::exit(128 + libc::SIGINT),
+            _ = term.recv() => std::process::exit(128 + libc::SIGTERM),
+        }
     });
 }
 

@@ -401,7 +401,7 @@ fn dry_run_prints_the_mpirun_line_without_secrets() {
         .env("AWS_SECRET_ACCESS_KEY", "s3cr3t-value")
         .args([
             "mlperf",
-            "closed",
+            "whatif",
             "training",
             "unet3d",
             "run",
@@ -446,7 +446,7 @@ fn dry_run_prints_the_mpirun_line_without_secrets() {
         "{text}"
     );
     assert!(
-        text.contains("res/closed/Acme/results/box/training/unet3d/run/"),
+        text.contains("res/whatif/Acme/results/box/training/unet3d/run/"),
         "{text}"
     );
 }
@@ -571,4 +571,42 @@ fn datasize_measures_the_hosts_memory_over_mpi() {
         "{err}"
     );
     assert_eq!(v["memory_bytes"].as_f64(), Some(0.5 * 1024.0 * 1024.0 * 1024.0));
+}
+
+/// SIGTERM to `mlstor mlperf` (what a batch scheduler sends) goes on to the run: it stops
+/// cleanly, its folder is still recorded (exit status 143, INVALID: it did not finish) and
+/// the command exits 143 (issue #19 item 6 for the wrapper).
+#[test]
+fn a_terminated_run_is_recorded_as_not_finished() {
+    let d = tempfile::tempdir().expect("tmp");
+    let p = d.path();
+    let child = Command::new(env!("CARGO_BIN_EXE_mlstor"))
+        .current_dir(p)
+        .args(words(
+            "mlperf whatif checkpointing llama3-8b run --workload llama3_tiny --num-processes 1 --accelerator-type b200 --checkpoint-folder ck --results-dir res --orgname Acme --systemname box --num-checkpoints-read 0 --num-checkpoints-write 40 --params model.num_layers=8 model.transformer.hidden_size=512 checkpoint.fsync=False",
+        ))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let ck = p.join("ck/llama3-8b");
+    let mut waited = 0;
+    while std::fs::read_dir(&ck).map_or(0, |d| d.count()) < 2 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        waited += 1;
+        assert!(waited < 1500, "no checkpoint was ever written");
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(err.contains("interrupted") && !err.contains("panicked"), "{err}");
+    let runs = run_dirs(p, "res/whatif/Acme/results/box/checkpointing/llama3-8b");
+    let m = metadata(&runs[0]);
+    assert_eq!(m["exit_status"], 143, "{m}");
+    assert_eq!(m["verification"], "INVALID", "{m}");
 }

@@ -30,19 +30,19 @@ pub fn parse(values: &[String], processes: u64) -> Result<Vec<Host>, HostsError>
     if entries.is_empty() {
         return Err(HostsError::Empty);
     }
-    let written = entries.iter().any(|e| e.contains(':'));
+    let written = entries.iter().any(|e| split_slots(e).1.is_some());
     if written {
         let mut hosts = Vec::new();
         for e in &entries {
-            let (name, slots) = match e.rsplit_once(':') {
-                Some((n, s)) => (
+            let (name, slots) = match split_slots(e) {
+                (n, Some(s)) => (
                     n,
                     s.parse::<u64>()
                         .ok()
                         .filter(|s| *s > 0)
                         .ok_or_else(|| HostsError::BadSlots(e.to_string()))?,
                 ),
-                None => (*e, 1),
+                (n, None) => (n, 1),
             };
             hosts.push(Host {
                 name: name.to_string(),
@@ -65,6 +65,19 @@ pub fn parse(values: &[String], processes: u64) -> Result<Vec<Host>, HostsError>
         })
         .filter(|h| h.slots > 0)
         .collect())
+}
+
+/// `host:slots`, `[v6addr]:slots`; a bare IPv6 address (several `:`) has no slots.
+fn split_slots(e: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = e.strip_prefix('[')
+        && let Some((addr, tail)) = rest.split_once(']')
+    {
+        return (addr, tail.strip_prefix(':'));
+    }
+    match e.split_once(':') {
+        Some((n, s)) if !s.contains(':') => (n, Some(s)),
+        _ => (e, None),
+    }
 }
 
 /// Whether every host is this machine (no `-host` needed, the environment is inherited).
@@ -124,11 +137,11 @@ pub fn mpi_prefix(hosts: &[Host], processes: u64, o: &MpiOptions) -> Vec<String>
     args
 }
 
-/// The memory of each host from lines `<hostname> MemTotal: <kB> kB` (what
-/// [`MEMINFO_SCRIPT`] prints on each host under mpirun), in bytes; a host printed twice
-/// counts once. Lines of anything else (launcher chatter) are skipped.
-pub fn parse_meminfo(text: &str) -> std::collections::BTreeMap<String, u64> {
-    let mut hosts = std::collections::BTreeMap::new();
+/// (hostname, bytes) of each line `<hostname> MemTotal: <kB> kB` (what [`MEMINFO_SCRIPT`]
+/// prints on each host under mpirun, one process per listed host: two addresses of one
+/// machine answer twice, with one name). Lines of anything else (launcher chatter) are skipped.
+pub fn parse_meminfo(text: &str) -> Vec<(String, u64)> {
+    let mut hosts = Vec::new();
     for line in text.lines() {
         let mut f = line.split_whitespace();
         let (Some(host), Some("MemTotal:"), Some(kb), Some("kB")) = (f.next(), f.next(), f.next(), f.next())
@@ -136,7 +149,7 @@ pub fn parse_meminfo(text: &str) -> std::collections::BTreeMap<String, u64> {
             continue;
         };
         if let Ok(kb) = kb.parse::<u64>() {
-            hosts.insert(host.to_string(), kb * 1024);
+            hosts.push((host.to_string(), kb * 1024));
         }
     }
     hosts
@@ -182,16 +195,32 @@ mod tests {
         );
         assert_eq!(parse(&s(&["h1:x"]), 1), Err(HostsError::BadSlots("h1:x".into())));
         assert_eq!(parse(&s(&[" , "]), 1), Err(HostsError::Empty));
+        assert_eq!(
+            parse(&s(&["::1"]), 2).expect("v6")[0],
+            Host {
+                name: "::1".into(),
+                slots: 2
+            }
+        );
+        assert_eq!(
+            parse(&s(&["[fd00::2]:4"]), 4).expect("v6 slots")[0],
+            Host {
+                name: "fd00::2".into(),
+                slots: 4
+            }
+        );
     }
 
     #[test]
     fn meminfo_lines() {
-        let m = parse_meminfo(
-            "h1 MemTotal:       24683664 kB\nWarning: noise\nh2 MemTotal: 1024 kB\nh1 MemTotal: 24683664 kB\n",
+        let m = parse_meminfo("h1 MemTotal:       24683664 kB\nWarning: noise\nh2 MemTotal: 1024 kB\n");
+        assert_eq!(
+            m,
+            vec![
+                ("h1".to_string(), 24_683_664 * 1024),
+                ("h2".to_string(), 1024 * 1024)
+            ]
         );
-        assert_eq!(m.len(), 2);
-        assert_eq!(m["h1"], 24_683_664 * 1024);
-        assert_eq!(m["h2"], 1024 * 1024);
         assert!(parse_meminfo("").is_empty());
     }
 

@@ -136,6 +136,10 @@ pub fn status(root: &Path, grp: &Group, v: &SetVerdict) -> (&'static str, Vec<St
         }))
         .collect();
     let description = system_description(root, grp);
+    let mut broken = broken;
+    if grp.mode == "closed" && v.category == Validation::Open {
+        broken.push("an OPEN result in the closed division: submit it under open/, or drop the OPEN parameters (Rules.md 3.6.2)".into());
+    }
     let (state, missing) = if runs_invalid || !broken.is_empty() {
         ("INVALID", broken)
     } else if !short.is_empty() {

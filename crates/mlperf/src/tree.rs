@@ -155,15 +155,29 @@ pub fn find_runs(dir: &Path) -> Result<(Vec<Run>, Vec<Skipped>), TreeError> {
         });
     }
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|source| TreeError::Read {
-            path: d.clone(),
-            source,
-        })?;
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if d != dir => {
+                skipped.push(Skipped {
+                    path: d.clone(),
+                    why: format!("cannot read the folder: {e}"),
+                });
+                continue;
+            }
+            Err(source) => {
+                return Err(TreeError::Read {
+                    path: d.clone(),
+                    source,
+                });
+            }
+        };
         let mut files = Vec::new();
         let mut subdirs = Vec::new();
         for e in entries.flatten() {
             let p = e.path();
-            if p.is_dir() {
+            // The entry's own type: a link to a folder is not followed (a link to a parent
+            // would walk forever).
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
                 if p.file_name()
                     .is_some_and(|n| n != "dlio_config" && !n.to_string_lossy().starts_with('.'))
                 {
@@ -266,6 +280,7 @@ fn from_metadata(m: &Value, summary: Option<&Value>) -> Run {
         run_args: m.get("args").cloned().unwrap_or_else(|| json!({})),
         metrics: summary.cloned(),
         dir: None,
+        exit_status: m.get("exit_status").and_then(Value::as_i64),
     }
 }
 
@@ -371,6 +386,7 @@ fn from_dlio(dir: &Path, summary: Option<&Value>) -> Result<Run, TreeError> {
         run_args: json!({}),
         metrics: Some(summary.clone()),
         dir: None,
+        exit_status: None,
     })
 }
 

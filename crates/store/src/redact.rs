@@ -8,9 +8,18 @@ pub fn userinfo(message: &str) -> String {
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i + 3);
         out.push_str(head);
-        let end = tail
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'' || c == ')')
+        // The authority ends at the first '/', unless a password holds one: then it ends at
+        // the '@' that comes before any white space or quote (and a ':' before it).
+        let word = tail
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ')')
             .unwrap_or(tail.len());
+        let slash = tail[..word].find('/').unwrap_or(word);
+        let end = match tail[..word].rfind('@') {
+            Some(at) if at > slash && tail[..at].contains(':') => {
+                tail[at..word].find('/').map_or(word, |i| at + i)
+            }
+            _ => slash,
+        };
         let authority = &tail[..end];
         match authority.rfind('@') {
             Some(at) => {
@@ -67,5 +76,10 @@ mod tests {
             r#"idle connection: ("http", ***@127.0.0.1:1)"#
         );
         assert_eq!(userinfo("mail me@example.com"), "mail me@example.com");
+        assert_eq!(
+            userinfo("endpoint \"http://AKIA:ab/cd@127.0.0.1:9/b\" bad"),
+            "endpoint \"http://***@127.0.0.1:9/b\" bad"
+        );
+        assert_eq!(userinfo("http://h:80/p/q x"), "http://h:80/p/q x");
     }
 }

@@ -97,6 +97,9 @@ async fn copy_object(
     bar: &ProgressBar,
 ) -> Result<()> {
     let ctx = || format!("copying {} to {}", join(src.root(), skey), join(dst.root(), dkey));
+    if crate::signals::interrupted() {
+        anyhow::bail!("{}: cancelled before it started", ctx());
+    }
     if size <= part as u64 {
         let data = src.get(skey).await.with_context(ctx)?;
         bar.inc(data.len() as u64);

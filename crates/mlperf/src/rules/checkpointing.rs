@@ -159,6 +159,7 @@ fn subset_mode(run: &Run) -> Option<Issue> {
 fn allowed_params(run: &Run) -> Vec<Issue> {
     let mut issues = Vec::new();
     for (param, value) in &run.override_parameters {
+        let value = &super::shown_value(param, value);
         let p = param.as_str();
         let issue = if CHECKPOINT_TOOL_PARAMS.contains(&p) || CHECKPOINT_CLOSED_PARAMS.contains(&p) {
             Issue::new(
@@ -263,6 +264,7 @@ mod tests {
             accelerator: Some("b200".into()),
             parameters: json!({"checkpoint": {"num_checkpoints_write": 10, "num_checkpoints_read": 10}}),
             run_args: json!({}),
+            metrics: Some(json!({"metric": {}})),
             ..Run::default()
         }
     }

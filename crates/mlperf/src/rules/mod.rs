@@ -115,6 +115,30 @@ impl std::fmt::Display for Issue {
     }
 }
 
+/// Whether a dotted key names a credential (its value is never shown).
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
+    [
+        "secret",
+        "password",
+        "token",
+        "connection_string",
+        "account_key",
+        "credential",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
+/// A parameter's value as a finding shows it: `***` for credentials.
+pub fn shown_value(key: &str, v: &Value) -> Value {
+    if is_secret_key(key) {
+        Value::String("***".into())
+    } else {
+        v.clone()
+    }
+}
+
 fn plain(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
@@ -159,6 +183,22 @@ pub struct Run {
     /// DLIO's `summary.json` (None: the run did not finish).
     pub metrics: Option<Value>,
     pub dir: Option<PathBuf>,
+    /// The run's exit status as recorded (128 + the signal when one ended it); None when
+    /// not recorded (DLIO's own folders).
+    pub exit_status: Option<i64>,
+}
+
+impl Run {
+    /// Whether this is a measured run (`run`; `run_benchmark` in v2.0-era trees).
+    pub fn is_measured(&self) -> bool {
+        self.command == "run" || self.command == "run_benchmark"
+    }
+
+    /// Whether the run ended well: exit status 0 (or none recorded) and, for a measured run,
+    /// its `summary.json` written.
+    pub fn finished(&self) -> bool {
+        self.exit_status.is_none_or(|c| c == 0) && (!self.is_measured() || self.metrics.is_some())
+    }
 }
 
 impl Run {
@@ -175,9 +215,18 @@ pub struct Verdict {
     pub issues: Vec<Issue>,
 }
 
-/// Runs the per-run checks for the run's benchmark type.
-pub fn check_run(run: &Run) -> Verdict {
-    let issues = match run.benchmark_type {
+/// The checks of a run's configuration alone (what a run about to start can be checked
+/// against): [`check_run`] without the run's outcome.
+pub fn check_config(run: &Run) -> Verdict {
+    let issues = config_issues(run);
+    Verdict {
+        category: Validation::of(&issues),
+        issues,
+    }
+}
+
+fn config_issues(run: &Run) -> Vec<Issue> {
+    match run.benchmark_type {
         Some(BenchmarkType::Training) => training::check(run),
         Some(BenchmarkType::Checkpointing) => checkpointing::check(run),
         None => vec![
@@ -188,7 +237,29 @@ pub fn check_run(run: &Run) -> Verdict {
             .parameter("benchmark_type")
             .fix("restore the run's *_metadata.json"),
         ],
-    };
+    }
+}
+
+/// Runs the per-run checks for the run's benchmark type, and whether it finished.
+pub fn check_run(run: &Run) -> Verdict {
+    let mut issues = config_issues(run);
+    if !run.finished() {
+        let why = match run.exit_status {
+            Some(c) if c > 128 => format!("it was stopped by signal {}", c - 128),
+            Some(c) if c != 0 => format!("it exited with status {c}"),
+            _ => "it wrote no summary.json".to_string(),
+        };
+        issues.push(
+            Issue::new(
+                Validation::Invalid,
+                format!("the {} did not finish: {why}", run.command),
+            )
+            .parameter("exit_status")
+            .actual(run.exit_status.map_or(Value::Null, Value::from))
+            .rule("2.1.19 runFiles")
+            .fix("move this run's folder out of the results tree and run it again"),
+        );
+    }
     Verdict {
         category: Validation::of(&issues),
         issues,

@@ -108,6 +108,7 @@ fn num_files_train(run: &Run) -> Option<Issue> {
 fn allowed_params(run: &Run) -> Vec<Issue> {
     let mut issues = Vec::new();
     for (param, value) in &run.override_parameters {
+        let value = &super::shown_value(param, value);
         if param.starts_with("workflow") {
             continue;
         }
@@ -233,6 +234,7 @@ pub(crate) fn unet3d_run() -> Run {
             "workflow": {"checkpoint": true, "train": true},
         }),
         total_memory_bytes: Some(64.0 * f64::from(1u32 << 30)),
+        metrics: Some(json!({"metric": {}})), // a finished run wrote its summary.json
         ..Run::default()
     }
 }
@@ -291,6 +293,32 @@ mod tests {
         assert_eq!(i.expected, Some(json!(">= 28000")));
         run.total_memory_bytes = None; // not recorded: skipped, as mlpstorage does
         assert_eq!(category(&run), Validation::Closed);
+    }
+
+    #[test]
+    fn failed_or_unfinished_runs_are_invalid() {
+        let mut run = unet3d_run();
+        run.metrics = Some(json!({"metric": {}}));
+        run.exit_status = Some(0);
+        assert_eq!(category(&run), Validation::Closed);
+        run.exit_status = Some(1);
+        let v = check_run(&run);
+        assert!(
+            v.issues
+                .iter()
+                .any(|i| i.parameter.as_deref() == Some("exit_status") && i.message.contains("status 1")),
+            "{v:?}"
+        );
+        run.exit_status = Some(143);
+        assert!(
+            check_run(&run)
+                .issues
+                .iter()
+                .any(|i| i.message.contains("signal 15"))
+        );
+        run.exit_status = None;
+        run.metrics = None; // a measured run without summary.json
+        assert_eq!(category(&run), Validation::Invalid);
     }
 
     #[test]

@@ -204,9 +204,10 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
         }),
         metrics: None,
         dir: Some(dir.clone()),
+        exit_status: None,
     };
     // Fail fast on what no run could fix (Rules.md 4.6.1, 4.3.4, 4.3.5), as mlpstorage does.
-    let pre = check_run(&run);
+    let pre = mlstor_mlperf::rules::check_config(&run);
     let fatal: Vec<_> = pre
         .issues
         .iter()
@@ -244,6 +245,7 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
         print!("{}", mlstor_bench::config::resolved_yaml(&w));
         return Ok(());
     }
+    let env_keys: Vec<String> = env.iter().map(|(k, _)| k.clone()).collect();
     let command_for = |dir: &std::path::Path| {
         let args = launch::global_args(g)
             .into_iter()
@@ -251,7 +253,7 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
             .chain(overrides.iter().flat_map(|o| ["--set".to_string(), o.clone()]))
             .chain(["--results-dir".into(), dir.display().to_string()])
             .collect();
-        launch::command_line(c, &hosts, processes, args)
+        launch::command_line(c, &hosts, processes, args, &env_keys)
     };
     if c.dry_run && g.json {
         return crate::commands::print_json(
@@ -284,6 +286,7 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
             .map(|g| g * 1024.0 * 1024.0 * 1024.0 * hosts.len() as f64)
     });
     run.metrics = summary;
+    run.exit_status = child.exit_code.map(i64::from);
     let verdict = check_run(&run);
     let mut extra = child.metadata(Some(&verdict));
     extra.insert("invocation_start_time".into(), json!(datetime));
@@ -304,6 +307,12 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
     if g.json && child.success {
         return crate::commands::print_json(
             &json!({"results": dir, "verification": verdict.category.to_string(), "exit_status": child.exit_code, "seconds": child.seconds}),
+        );
+    }
+    if crate::signals::interrupted() {
+        bail!(
+            "checkpointing interrupted; what it wrote is recorded in {}",
+            dir.display()
         );
     }
     if !child.success {

@@ -33,13 +33,13 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>> {
             bail!("line {}: {k:?} is not a variable name", i + 1);
         }
         let v = v.trim();
-        let v = if let Some(q) = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-            q.to_string()
-        } else if let Some(q) = v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
-            q.to_string()
-        } else {
-            v.split(" #").next().unwrap_or(v).trim().to_string()
-        };
+        // A quoted value ends at its closing quote (a comment may follow); a bare one at " #".
+        let quoted = ['"', '\''].iter().find_map(|q| {
+            let rest = v.strip_prefix(*q)?;
+            let end = rest.find(*q)?;
+            Some(rest[..end].to_string())
+        });
+        let v = quoted.unwrap_or_else(|| v.split(" #").next().unwrap_or(v).trim().to_string());
         vars.insert(k.to_string(), v);
     }
     Ok(vars)
@@ -56,6 +56,8 @@ mod tests {
         assert_eq!(v["BUCKET"], "b1");
         assert_eq!(v["AWS_SECRET_ACCESS_KEY"], "s e");
         assert_eq!(v["STORAGE_LIBRARY"], "s3dlio");
+        let v = parse("AWS_SECRET_ACCESS_KEY=\"sk\" # prod\n").expect("comment");
+        assert_eq!(v["AWS_SECRET_ACCESS_KEY"], "sk");
         let e = parse("BUCKET\n").expect_err("no =");
         assert!(e.to_string().contains("line 1"));
     }

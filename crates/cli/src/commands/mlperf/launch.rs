@@ -3,8 +3,10 @@
 //! `<type>_<command>.stdout.log` / `.stderr.log`.
 
 use std::io::{Read, Write};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use anyhow::{Context, Result};
 use mlstor_mlperf::hosts::{self, Host, MpiOptions};
@@ -59,12 +61,15 @@ pub fn global_args(g: &GlobalArgs) -> Vec<String> {
     a
 }
 
-/// The full command line: `mlstor <args>` alone for one local rank, else under mpirun.
+/// The full command line: `mlstor <args>` alone for one local rank, else under mpirun, with
+/// `-x NAME` for the environment the ranks need: the forwarded prefixes of this process's
+/// environment and `env_keys` (the .env file's variables, which the child gets).
 pub fn command_line(
     c: &CommonArgs,
     hosts: &[Host],
     processes: u64,
     args: Vec<String>,
+    env_keys: &[String],
 ) -> Result<Vec<String>> {
     let exe = std::env::current_exe().context("cannot find the mlstor executable")?;
     let exe = exe.to_string_lossy().into_owned();
@@ -72,10 +77,12 @@ pub fn command_line(
     if processes <= 1 && local {
         return Ok(std::iter::once(exe).chain(args).collect());
     }
-    let forward: Vec<String> = std::env::vars_os()
+    let mut forward: std::collections::BTreeSet<String> = std::env::vars_os()
         .filter_map(|(k, _)| k.into_string().ok())
         .filter(|k| FORWARD_PREFIXES.iter().any(|p| k.starts_with(p)))
         .collect();
+    forward.extend(env_keys.iter().cloned());
+    let forward: Vec<String> = forward.into_iter().collect();
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     let o = MpiOptions {
@@ -104,8 +111,12 @@ pub fn run(
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let stdout_path = dir.join(format!("{prefix}.stdout.log"));
     let stderr_path = dir.join(format!("{prefix}.stderr.log"));
+    let create =
+        |p: &Path| std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()));
+    let (out_log, err_log) = (create(&stdout_path)?, create(&stderr_path)?);
     let (program, args) = command.split_first().context("empty command")?;
     let start = std::time::Instant::now();
+    forward_signals();
     let mut child = Command::new(program)
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -120,13 +131,12 @@ pub fn run(
                 format!("cannot start {program}")
             }
         })?;
-    let out = tee(
-        child.stdout.take(),
-        &stdout_path,
-        Echo::Stdout.unless(quiet_stdout),
-    )?;
-    let err = tee(child.stderr.take(), &stderr_path, Echo::Stderr)?;
-    let status = child.wait().context("waiting for the run")?;
+    CHILD.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
+    let out = tee(child.stdout.take(), out_log, Echo::Stdout.unless(quiet_stdout));
+    let err = tee(child.stderr.take(), err_log, Echo::Stderr);
+    let status = child.wait().context("waiting for the run");
+    CHILD.store(0, Ordering::SeqCst);
+    let status = status?;
     for t in [out, err] {
         let _ = t.join();
     }
@@ -135,9 +145,28 @@ pub fn run(
         stdout: stdout_path,
         stderr: stderr_path,
         success: status.success(),
-        exit_code: status.code(),
+        // 128 + the signal when one ended it, as shells report it.
+        exit_code: status.code().or_else(|| status.signal().map(|s| 128 + s)),
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The pid of the run being waited for (0: none). SIGINT / SIGTERM reaching `mlstor mlperf`
+/// go on to it as SIGTERM, so that it stops cleanly and its folder is still recorded.
+static CHILD: AtomicI32 = AtomicI32::new(0);
+
+fn forward_signals() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        crate::signals::on_interrupt(|| {
+            let pid = CHILD.load(Ordering::SeqCst);
+            if pid > 0 {
+                // SAFETY: kill has no memory-safety preconditions; pid is our child, not yet
+                // waited for (CHILD is reset to 0 once it has been).
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+            }
+        })
+    });
 }
 
 /// Where a child's stream is echoed besides its log.
@@ -154,20 +183,22 @@ impl Echo {
     }
 }
 
+/// Copies `src` to `file` (and echoes it) until the child closes it.
 fn tee(
     src: Option<impl Read + Send + 'static>,
-    path: &Path,
+    mut file: std::fs::File,
     echo: Echo,
-) -> Result<std::thread::JoinHandle<()>> {
-    let mut file =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut src = src.context("no pipe from the run")?;
-    Ok(std::thread::spawn(move || {
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let Some(mut src) = src else { return };
         let mut buf = [0u8; 8192];
-        while let Ok(n) = src.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
+        loop {
+            let n = match src.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
             let _ = file.write_all(&buf[..n]);
             let _ = match echo {
                 Echo::Stdout => std::io::stdout().write_all(&buf[..n]),
@@ -176,7 +207,7 @@ fn tee(
             };
         }
         let _ = file.flush();
-    }))
+    })
 }
 
 /// A command line for people and records: arguments with spaces quoted, the values of
@@ -184,7 +215,7 @@ fn tee(
 pub fn shell_words(command: &[String]) -> String {
     command
         .iter()
-        .map(|a| mlstor_bench::config::mask_override(a))
+        .map(|a| mlstor_store::redact::userinfo(&mlstor_bench::config::mask_override(a)))
         .map(|a| {
             if a.is_empty() || a.chars().any(|c| c.is_whitespace() || "'\"$`\\".contains(c)) {
                 format!("'{}'", a.replace('\'', "'\\''"))
@@ -332,7 +363,7 @@ pub fn remote_memory(c: &CommonArgs, hosts: &[Host]) -> Option<f64> {
             unique.len()
         ));
     }
-    Some(found.values().sum::<u64>() as f64)
+    Some(found.iter().map(|f| f.1).sum::<u64>() as f64)
 }
 
 /// The run's `summary.json`, if it wrote one.

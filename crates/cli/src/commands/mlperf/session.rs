@@ -275,7 +275,9 @@ pub struct Memory {
     pub hosts: u64,
 }
 
-pub fn memory(mode: &str, c: &CommonArgs, hosts: &[Host]) -> Result<Memory> {
+/// `measure_remote`: measure listed hosts over mpirun (datasize; a run's ranks measure their
+/// hosts themselves).
+pub fn memory(mode: &str, c: &CommonArgs, hosts: &[Host], measure_remote: bool) -> Result<Memory> {
     let gb = c
         .client_host_memory_in_gb
         .context("give --client-host-memory-in-gb GB (each client host's memory)")?;
@@ -288,7 +290,7 @@ pub fn memory(mode: &str, c: &CommonArgs, hosts: &[Host]) -> Result<Memory> {
     let local = hosts::all_local(hosts, &this);
     let measured = if n == 1 && local {
         local_memory_bytes()
-    } else if !local && mode != "whatif" {
+    } else if !local && mode != "whatif" && measure_remote {
         super::launch::remote_memory(c, hosts)
     } else {
         None

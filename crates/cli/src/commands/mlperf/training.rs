@@ -46,7 +46,7 @@ fn datasize(g: &GlobalArgs, s: &Session, c: &CommonArgs) -> Result<()> {
         .num_accelerators
         .context("datasize needs --num-accelerators N (the most accelerators you will run)")?;
     let hosts = session::hosts(c, processes)?;
-    let mem = session::memory(&s.mode, c, &hosts)?;
+    let mem = session::memory(&s.mode, c, &hosts, true)?;
     let mut params = s.parameters(&s.params)?;
     let dataset = params.get("dataset").cloned().unwrap_or(Value::Null);
     let reader = params.get("reader").cloned().unwrap_or(Value::Null);
@@ -77,7 +77,11 @@ fn datasize(g: &GlobalArgs, s: &Session, c: &CommonArgs) -> Result<()> {
         }
     );
     let _ = writeln!(out, "Number of training files: {}", d.num_files_train);
-    let _ = writeln!(out, "Number of training subfolders: {}", d.num_subfolders_train);
+    let subfolders = s
+        .params
+        .get("dataset.num_subfolders_train")
+        .map_or(d.num_subfolders_train, datasize::as_u64);
+    let _ = writeln!(out, "Number of training subfolders: {subfolders}");
     let _ = writeln!(
         out,
         "Total disk space required for training: {:.2}GiB",
@@ -124,6 +128,10 @@ fn datasize(g: &GlobalArgs, s: &Session, c: &CommonArgs) -> Result<()> {
         next.push("--hosts".into());
         next.extend(c.hosts.iter().cloned());
     }
+    if !c.params.is_empty() {
+        next.push("--params".into());
+        next.extend(c.params.iter().cloned());
+    }
     let _ = writeln!(out, "Generate it with:\n  {}", launch::shell_words(&next));
     if !g.json {
         print!("{out}");
@@ -131,10 +139,10 @@ fn datasize(g: &GlobalArgs, s: &Session, c: &CommonArgs) -> Result<()> {
 
     let mut written = s.params.clone();
     written.insert("dataset.num_files_train".into(), json!(d.num_files_train));
-    written.insert(
-        "dataset.num_subfolders_train".into(),
-        json!(d.num_subfolders_train),
-    );
+    // The user's subfolder count stands (the run must use the same, Rules.md 3.3.1).
+    written
+        .entry("dataset.num_subfolders_train".into())
+        .or_insert(json!(d.num_subfolders_train));
     written.insert("dataset.total_disk_bytes".into(), json!(d.total_disk_bytes));
     for (k, v) in &written {
         session::set_dotted(&mut params, k, v.clone());
@@ -169,6 +177,7 @@ fn datasize(g: &GlobalArgs, s: &Session, c: &CommonArgs) -> Result<()> {
         run_args: args_json(s, c, &location, Some(processes)),
         metrics: None,
         dir: Some(dir.clone()),
+        exit_status: Some(0),
     };
     std::fs::write(dir.join("training_datasize.stdout.log"), &out)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
@@ -306,6 +315,51 @@ pub(super) fn mask_dotted(v: &mut Value) {
     }
 }
 
+/// Refuses a CLOSED or OPEN run that no result could accept, before it starts (as
+/// mlpstorage's parse-time gate does): a parameter the division does not let change, an OPEN
+/// parameter in a CLOSED run. What-if runs may change anything.
+fn refuse_before_start(
+    s: &Session,
+    processes: u64,
+    parameters: &Value,
+    overrides: &BTreeMap<String, Value>,
+) -> Result<()> {
+    let probe = Run {
+        benchmark_type: Some(BenchmarkType::Training),
+        model: s.model.clone(),
+        command: "run".into(),
+        num_processes: processes,
+        parameters: parameters.clone(),
+        override_parameters: overrides.clone(),
+        accelerator: s.accelerator.clone(),
+        ..Run::default()
+    };
+    let v = mlstor_mlperf::rules::check_config(&probe);
+    let worst = |at: mlstor_mlperf::rules::Validation| -> Vec<String> {
+        v.issues
+            .iter()
+            .filter(|i| i.validation == at)
+            .map(|i| format!("  {i}"))
+            .collect()
+    };
+    let invalid = worst(mlstor_mlperf::rules::Validation::Invalid);
+    if !invalid.is_empty() {
+        bail!(
+            "this {} run would be INVALID (what-if runs may change anything):\n{}",
+            s.mode,
+            invalid.join("\n")
+        );
+    }
+    let open = worst(mlstor_mlperf::rules::Validation::Open);
+    if s.mode == "closed" && !open.is_empty() {
+        bail!(
+            "this is not a CLOSED configuration (run it with `open`):\n{}",
+            open.join("\n")
+        );
+    }
+    Ok(())
+}
+
 /// The parameters the tool set (not the user's `--params`): reported, never counted as overrides.
 pub(super) fn tool_injected(s: &Session, overrides: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
     overrides
@@ -364,7 +418,7 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
     };
     let hosts = session::hosts(c, processes)?;
     let mem = match phase {
-        Phase::Run => Some(session::memory(&s.mode, c, &hosts)?),
+        Phase::Run => Some(session::memory(&s.mode, c, &hosts, false)?),
         _ => None,
     };
     let (mut merged, env) = tool_params(s, c, phase, object)?;
@@ -400,6 +454,9 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
     let tool_keys: Vec<String> = merged.keys().cloned().collect();
     merged.extend(s.params.clone()); // the user's win
     let parameters = s.parameters(&merged)?;
+    if phase == Phase::Run && s.mode != "whatif" {
+        refuse_before_start(s, processes, &parameters, &merged)?;
+    }
     let loops = if phase == Phase::Run { c.loops.max(1) } else { 1 };
     let mut last: Option<String> = None;
     let mut done = Vec::new();
@@ -424,7 +481,8 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
         if phase == Phase::Run {
             args.extend(["--results-dir".into(), dir.display().to_string()]);
         }
-        let command = launch::command_line(c, &hosts, processes, args)?;
+        let env_keys: Vec<String> = env.iter().map(|(k, _)| k.clone()).collect();
+        let command = launch::command_line(c, &hosts, processes, args, &env_keys)?;
         if c.dry_run && g.json {
             let mut shown = json!(merged);
             mask_dotted(&mut shown);
@@ -464,6 +522,13 @@ fn execute(g: &GlobalArgs, s: &Session, c: &CommonArgs, phase: Phase, object: bo
             &child,
         )?;
         done.push(json!({"results": dir, "verification": verdict, "exit_status": child.exit_code, "seconds": child.seconds}));
+        if crate::signals::interrupted() {
+            bail!(
+                "{} interrupted; what it wrote is recorded in {}",
+                phase.as_str(),
+                dir.display()
+            );
+        }
         if !child.success {
             bail!(
                 "{} failed ({}); its output is in {}",
@@ -525,6 +590,7 @@ fn record(
         run_args: args_json(s, c, l, Some(processes)),
         metrics: summary.clone(),
         dir: Some(dir.to_path_buf()),
+        exit_status: child.exit_code.map(i64::from),
     };
     let verdict = (l.command.as_deref() == Some("run")).then(|| check_run(&run));
     let mut extra = child.metadata(verdict.as_ref());
