@@ -356,3 +356,62 @@ print(opened)
 "#;
     assert_eq!(run_python(&py, script, d.path()), "8");
 }
+
+/// SIGTERM (or Ctrl-C) during `generate` stops it: exit 143, no temporary file left, every
+/// file written whole (issue #19: interrupts in every command).
+#[test]
+fn interrupted_generation_leaves_only_whole_files() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mlstor"))
+        .current_dir(d.path())
+        .args([
+            "generate",
+            "unet3d_tiny",
+            "--set",
+            "dataset.num_files_train=3000",
+            "--set",
+            "dataset.record_length_bytes=1048576",
+        ])
+        .args([
+            "--set",
+            "dataset.record_length_bytes_stdev=0",
+            "--set",
+            "dataset.data_folder=data",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let train = d.path().join("data/train");
+    let mut waited = 0;
+    while std::fs::read_dir(&train).map_or(0, |e| e.count()) < 5 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        waited += 1;
+        assert!(waited < 3000, "generation never started");
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(err.contains("cancelled") && !err.contains("panicked"), "{err}");
+    let files: Vec<(String, u64)> = std::fs::read_dir(&train)
+        .expect("train")
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().map_or(0, |m| m.len()),
+            )
+        })
+        .collect();
+    assert!(files.len() < 3000, "it ran to the end");
+    assert!(
+        files.iter().all(|(n, _)| !n.contains(".mlstor-tmp.")),
+        "{files:?}"
+    );
+    let sizes: std::collections::BTreeSet<u64> = files.iter().map(|f| f.1).collect();
+    assert_eq!(sizes.len(), 1, "every file whole (one size): {sizes:?}");
+}

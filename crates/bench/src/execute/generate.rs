@@ -45,6 +45,8 @@ pub enum GenerateError {
     Datagen(#[from] mlstor_datagen::Error),
     #[error("a generation task failed")]
     Join(#[from] tokio::task::JoinError),
+    #[error("cancelled: the files written so far are whole, none is partial")]
+    Cancelled,
     #[error("cannot create the folder {path}")]
     Folder {
         path: String,

@@ -229,6 +229,15 @@ pub fn run(
             o.generate_concurrency,
             &on_file,
         );
+        // Cancelled: the files in flight are dropped (their temporary files removed, their
+        // uploads never completed); the ones written are whole.
+        let cancel = o.control.cancel.clone();
+        let generating = async move {
+            tokio::select! {
+                r = generating => r,
+                () = cancel.cancelled() => Err(GenerateError::Cancelled),
+            }
+        };
         outcome.generated = Some(handle.block_on(Tag::Generate.scope(generating))?);
         ranks.barrier()?;
     }

@@ -60,6 +60,8 @@ pub async fn run(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
         op_log: a.op_log.clone(),
         control: Control::default(),
     };
+    let on_signal = opts.control.cancel.clone();
+    crate::signals::on_interrupt(move || on_signal.cancel());
     let (manual, rank, json_out) = (a.ranks.is_some(), g.rank.unwrap_or(0), g.json);
     let name = a.workload.workload.clone();
     let handle = tokio::runtime::Handle::current();
