@@ -69,16 +69,14 @@ pub fn member_slice<'a>(bytes: &'a [u8], name: &str) -> Result<Cow<'a, [u8]>> {
             )));
         }
         let data = &bytes[start as usize..end as usize];
-        let crc = if CHECK_CRC.load(std::sync::atomic::Ordering::Relaxed) {
-            crc32fast::hash(data)
-        } else {
-            file.crc32()
-        };
-        if crc != file.crc32() {
-            return Err(corrupt(format!(
-                "member {name}: bad CRC-32 ({crc:08x}, the zip directory says {:08x})",
-                file.crc32()
-            )));
+        if CHECK_CRC.load(std::sync::atomic::Ordering::Relaxed) {
+            let crc = crc32fast::hash(data);
+            if crc != file.crc32() {
+                return Err(corrupt(format!(
+                    "member {name}: bad CRC-32 ({crc:08x}, the zip directory says {:08x})",
+                    file.crc32()
+                )));
+            }
         }
         return Ok(Cow::Borrowed(data));
     }

@@ -293,7 +293,7 @@ fn benchmark_type(s: &str) -> Option<BenchmarkType> {
 }
 
 /// Client memory from DLIO's `summary.json` (`host_memory_GB`: one entry per host).
-fn summary_memory(s: &Value) -> Option<f64> {
+pub fn summary_memory(s: &Value) -> Option<f64> {
     let gb: f64 = s
         .get("host_memory_GB")?
         .as_array()?

@@ -281,10 +281,13 @@ fn execute(g: &GlobalArgs, s: &Session, a: &CheckpointingArgs, processes: u64) -
         c.client_host_memory_in_gb,
         &hosts,
     )?;
-    run.total_memory_bytes = launch::measured_memory(summary.as_ref()).or_else(|| {
-        c.client_host_memory_in_gb
-            .map(|g| g * 1024.0 * 1024.0 * 1024.0 * hosts.len() as f64)
-    });
+    run.total_memory_bytes = summary
+        .as_ref()
+        .and_then(mlstor_mlperf::tree::summary_memory)
+        .or_else(|| {
+            c.client_host_memory_in_gb
+                .map(|g| g * 1024.0 * 1024.0 * 1024.0 * hosts.len() as f64)
+        });
     run.metrics = summary;
     run.exit_status = child.exit_code.map(i64::from);
     let verdict = check_run(&run);

@@ -83,20 +83,26 @@ pub fn command_line(
         .collect();
     forward.extend(env_keys.iter().cloned());
     let forward: Vec<String> = forward.into_iter().collect();
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    let o = MpiOptions {
-        mpi_bin: c.mpi_bin.clone(),
-        oversubscribe: c.oversubscribe || local,
-        allow_run_as_root: c.allow_run_as_root || root,
-        params: c.mpi_params.clone(),
-        forward,
-    };
+    let o = mpi_options(c, c.oversubscribe || local, forward);
     Ok(hosts::mpi_prefix(hosts, processes, &o)
         .into_iter()
         .chain(std::iter::once(exe))
         .chain(args)
         .collect())
+}
+
+/// The command line's mpirun settings (`--allow-run-as-root` added when running as root,
+/// as Open MPI refuses root otherwise).
+fn mpi_options(c: &CommonArgs, oversubscribe: bool, forward: Vec<String>) -> MpiOptions {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    MpiOptions {
+        mpi_bin: c.mpi_bin.clone(),
+        oversubscribe,
+        allow_run_as_root: c.allow_run_as_root || root,
+        params: c.mpi_params.clone(),
+        forward,
+    }
 }
 
 /// Runs `command` with `env` added, its output teed to `<dir>/<prefix>.stdout.log` and
@@ -305,15 +311,7 @@ pub fn remote_memory(c: &CommonArgs, hosts: &[Host]) -> Option<f64> {
             })
             .collect()
     };
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    let o = MpiOptions {
-        mpi_bin: c.mpi_bin.clone(),
-        oversubscribe: false,
-        allow_run_as_root: c.allow_run_as_root || root,
-        params: c.mpi_params.clone(),
-        forward: Vec::new(),
-    };
+    let o = mpi_options(c, false, Vec::new());
     let mut cmd = hosts::mpi_prefix(&unique, unique.len() as u64, &o);
     cmd.extend(["sh".into(), "-c".into(), hosts::MEMINFO_SCRIPT.into()]);
     let warn = |why: String| {
@@ -370,17 +368,6 @@ pub fn remote_memory(c: &CommonArgs, hosts: &[Host]) -> Option<f64> {
 pub fn read_summary(dir: &Path) -> Option<Value> {
     let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
     serde_json::from_str(&text).ok()
-}
-
-/// Client memory the ranks measured (`host_memory_GB`, one entry per host), in bytes.
-pub fn measured_memory(summary: Option<&Value>) -> Option<f64> {
-    let gb: f64 = summary?
-        .get("host_memory_GB")?
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_f64)
-        .sum();
-    Some(gb * 1024.0 * 1024.0 * 1024.0)
 }
 
 /// The verdict on stderr: the category and the findings that are not CLOSED.

@@ -305,12 +305,7 @@ fn recorded_datasize(l: &Location) -> Option<(u64, u64, String)> {
 pub(super) fn mask_dotted(v: &mut Value) {
     if let Value::Object(m) = v {
         for (k, val) in m.iter_mut() {
-            if k.rsplit('.')
-                .next()
-                .is_some_and(mlstor_bench::config::is_secret_key)
-            {
-                *val = json!("***");
-            }
+            *val = mlstor_mlperf::rules::shown_value(k, val);
         }
     }
 }
@@ -569,7 +564,7 @@ fn record(
     )?;
     // The memory the rules check against: what the ranks measured (CLOSED, OPEN), what was
     // declared (what-if: the sizing's own basis).
-    let measured = launch::measured_memory(summary.as_ref());
+    let measured = summary.as_ref().and_then(mlstor_mlperf::tree::summary_memory);
     let total_memory = match (s.mode.as_str(), mem, measured) {
         ("whatif", Some(m), _) => Some(m.used_bytes),
         (_, _, Some(m)) => Some(m),
