@@ -12,13 +12,14 @@ fi
 scripts/system-deps.sh --test   # libhdf5-dev, Open MPI, libclang-dev, chromium
 
 # A Python with the reference readers (format interop tests: numpy, Pillow, h5py, pyarrow),
-# maturin and pytest (the Python package), and what mlpstorage's report generator imports
-# (pyyaml, psutil, rich, pydantic, python-dotenv: the `mlstor mlperf` cross-check).
+# maturin and pytest (the Python package), what mlpstorage's report generator imports
+# (pyyaml, psutil, rich, pydantic, python-dotenv: the `mlstor mlperf` cross-check), and the
+# storage libraries `mlstor compare` runs (s3dlio, s3torchconnectorclient, minio, boto3, obstore).
 VENV=target/test-venv
-if ! "$VENV/bin/python" -c "import numpy, PIL, h5py, pyarrow, maturin, pytest, yaml, psutil, rich, pydantic, dotenv" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import numpy, PIL, h5py, pyarrow, maturin, pytest, yaml, psutil, rich, pydantic, dotenv, s3dlio, s3torchconnectorclient, minio, boto3, obstore" 2>/dev/null; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check numpy pillow h5py pyarrow maturin pytest \
-    pyyaml psutil rich pydantic python-dotenv
+    pyyaml psutil rich pydantic python-dotenv "s3dlio>=0.10,<0.11" s3torchconnectorclient minio boto3 obstore
 fi
 export MLSTOR_TEST_PYTHON=$PWD/$VENV/bin/python
 

@@ -129,6 +129,13 @@ enum Command {
     /// checkpointing into the results tree; validate, status and reportgen over it.
     #[command(subcommand)]
     Mlperf(Box<commands::mlperf::MlperfCommand>),
+    /// Storage libraries head to head (mlstor, s3dlio, s3torchconnector, minio, boto3,
+    /// obstore, azstoragetorch): same data, same concurrency, every read checked; a table per
+    /// operation, the verdict, JSON and an HTML page.
+    Compare(Box<commands::compare::CompareArgs>),
+    /// One job of `mlstor compare` for mlstor's Rust library (internal).
+    #[command(hide = true)]
+    CompareWorker,
 }
 
 fn main() -> ExitCode {
@@ -150,7 +157,7 @@ fn main() -> ExitCode {
             report_panic(info);
         }
     }));
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(commands::compare::rewrite_json_file(std::env::args().collect()));
     init_logging(cli.global.log_level.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -174,6 +181,8 @@ fn main() -> ExitCode {
             Command::Run(a) => commands::run::run(g, a).await,
             Command::Report(a) => commands::report::run(g, a).await,
             Command::Mlperf(c) => commands::mlperf::run(g, c).await,
+            Command::Compare(a) => commands::compare::run(g, a).await,
+            Command::CompareWorker => commands::compare::worker(g).await,
         }
     });
     match result {

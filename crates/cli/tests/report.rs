@@ -4,9 +4,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{fails, json, mlstor, ok};
+use common::{fails, json, marks, mlstor, ok, rendered};
 use serde_json::Value;
 
 fn dlio(case: &str) -> PathBuf {
@@ -193,48 +192,6 @@ fn report_analyses_the_op_log() {
     );
     let text = ok(d.path(), &["report", "--op-log", log.to_str().expect("utf8")]);
     assert!(text.contains("get_into") && text.contains("fastest"), "{text}");
-}
-
-/// The DOM after the page's script ran in headless Chromium, or a loud skip.
-fn rendered(page: &Path) -> Option<String> {
-    let chromium = ["chromium", "chromium-browser"].into_iter().find(|c| {
-        Command::new(c)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    let Some(chromium) = chromium else {
-        mlstor_store::conformance::skip_or_fail("chromium is not installed (Debian: chromium)");
-        return None;
-    };
-    let profile = tempfile::tempdir().expect("profile");
-    let out = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// `data-marks` of the figure `id`, or None when the page has no such chart.
-fn marks(dom: &str, id: &str) -> Option<u64> {
-    let at = dom.find(&format!("<figure id=\"{id}\""))?;
-    let tag = &dom[at..at + dom[at..].find('>')?];
-    let v = tag.split("data-marks=\"").nth(1)?;
-    v[..v.find('"')?].parse().ok()
 }
 
 #[test]

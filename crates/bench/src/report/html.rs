@@ -9,8 +9,14 @@ const PLACEHOLDER: &str = r#"{"__mlstor_report_data__": true}"#;
 
 /// The page of `view`.
 pub fn render(view: &RunView) -> String {
+    render_model(view)
+}
+
+/// The page of any model with the fields the template draws (`title`, `kind`, `facts`,
+/// `tables`, `bar_charts`, `cdf_charts`, ...): `mlstor compare` uses it too.
+pub fn render_model<T: serde::Serialize>(model: &T) -> String {
     // JSON inside a <script> element: no "<" may appear, or "</script>" could end it.
-    let json = serde_json::to_string(view)
+    let json = serde_json::to_string(model)
         .unwrap_or_else(|_| "null".into())
         .replace('<', "\\u003c");
     TEMPLATE.replacen(PLACEHOLDER, &json, 1)

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod cat;
+pub mod compare;
 pub mod config;
 pub mod cp;
 pub mod datagen;
