@@ -372,6 +372,17 @@ pub fn check_read(o: &worker::Outcome, crcs: &[u32], size: usize) -> Check {
     c
 }
 
+/// This host's memory (`MemTotal`), in bytes.
+pub fn host_memory() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let l = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+    l.split_whitespace()
+        .nth(1)?
+        .parse::<u64>()
+        .ok()
+        .map(|kb| kb * 1024)
+}
+
 impl Environment {
     fn here(python: &std::path::Path) -> Environment {
         let read = |p: &str| std::fs::read_to_string(p).ok();
@@ -381,14 +392,7 @@ impl Environment {
                 .and_then(|l| l.split_once(':'))
                 .map(|(_, v)| v.trim().to_string())
         });
-        let memory_bytes = read("/proc/meminfo").and_then(|s| {
-            let l = s.lines().find(|l| l.starts_with("MemTotal:"))?;
-            l.split_whitespace()
-                .nth(1)?
-                .parse::<u64>()
-                .ok()
-                .map(|kb| kb * 1024)
-        });
+        let memory_bytes = host_memory();
         let python_version = std::process::Command::new(python)
             .args(["-c", "import sys; print(sys.version.split()[0])"])
             .output()

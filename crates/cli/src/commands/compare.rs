@@ -257,15 +257,7 @@ fn native_args(g: &GlobalArgs) -> Vec<String> {
 /// Bytes of object data a worker may hold at once: a quarter of this host's memory, at most
 /// 8 GiB.
 fn batch_bytes() -> usize {
-    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
-        let l = s.lines().find(|l| l.starts_with("MemTotal:"))?;
-        l.split_whitespace()
-            .nth(1)?
-            .parse::<u64>()
-            .ok()
-            .map(|kb| kb * 1024)
-    });
-    let quarter = total.map_or(2 << 30, |t| t / 4);
+    let quarter = mlstor_compare::run::host_memory().map_or(2 << 30, |t| t / 4);
     quarter.min(8 << 30) as usize
 }
 
