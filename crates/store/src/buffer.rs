@@ -107,7 +107,25 @@ impl Drop for Buffer {
     }
 }
 
-static POOL: Mutex<Vec<Buffer>> = Mutex::new(Vec::new());
+/// The pool. Nobody ever waits for its lock: a thread that finds it taken allocates (or
+/// frees) without the pool, so a holder that cannot let go (a fork in progress, see
+/// [`crate::fork`]) never blocks anyone, even a thread that holds Python's GIL.
+pub(crate) static POOL: Mutex<Vec<Buffer>> = Mutex::new(Vec::new());
+
+/// The pool, if no other thread has it.
+fn try_pool() -> Option<std::sync::MutexGuard<'static, Vec<Buffer>>> {
+    match POOL.try_lock() {
+        Ok(g) => Some(g),
+        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
+/// The pool, locked, waiting for a holder (for [`crate::fork`]: holders never wait while
+/// holding it, so this wait is short).
+pub(crate) fn lock_pool() -> std::sync::MutexGuard<'static, Vec<Buffer>> {
+    POOL.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// A pooled buffer holding `len` valid bytes; the owner of a `Bytes` (see module docs).
 pub struct Pooled {
@@ -117,15 +135,15 @@ pub struct Pooled {
 
 /// A buffer of at least `len` bytes, reused from the pool when one of a fitting size is free.
 pub fn pooled(len: usize) -> std::io::Result<Pooled> {
-    let buf = if len >= POOL_MIN_BYTES {
-        let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
-        // Fitting: large enough, and not wastefully larger than asked for.
-        let hit = pool
-            .iter()
-            .position(|b| b.cap >= len && b.cap <= len.saturating_mul(2).max(HUGE));
-        hit.map(|i| pool.swap_remove(i))
-    } else {
-        None
+    let buf = match try_pool() {
+        Some(mut pool) if len >= POOL_MIN_BYTES => {
+            // Fitting: large enough, and not wastefully larger than asked for.
+            let hit = pool
+                .iter()
+                .position(|b| b.cap >= len && b.cap <= len.saturating_mul(2).max(HUGE));
+            hit.map(|i| pool.swap_remove(i))
+        }
+        _ => None,
     };
     let buf = match buf {
         Some(b) => b,
@@ -166,7 +184,7 @@ impl Drop for Pooled {
         if buf.cap < POOL_MIN_BYTES {
             return;
         }
-        let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mut pool) = try_pool() else { return };
         let held: usize = pool.iter().map(|b| b.cap).sum();
         if held + buf.cap <= POOL_MAX_BYTES {
             pool.push(buf);

@@ -180,6 +180,36 @@ pub async fn get_into(store: Arc<dyn Store>) {
         store.get_into(&key, 300_001, &mut buf).await.is_err(),
         "past the end"
     );
+    // The rest of the object must fit: exactly, with room, or an error naming both sizes.
+    let mut exact = vec![0u8; 300_000];
+    assert_eq!(
+        store.get_whole_into(&key, 0, &mut exact).await.expect("exact"),
+        300_000
+    );
+    assert_eq!(&exact[..], &data[..]);
+    assert_eq!(
+        store.get_whole_into(&key, 250_000, &mut big).await.expect("room"),
+        50_000
+    );
+    let mut small = vec![0u8; 299_999];
+    match store.get_whole_into(&key, 0, &mut small).await {
+        Err(Error::InvalidInput { uri, reason }) => {
+            assert!(uri.ends_with(&key), "{uri}");
+            assert!(
+                reason.contains("300000 bytes") && reason.contains("holds 299999"),
+                "{reason}"
+            );
+        }
+        other => panic!("a buffer too small must be InvalidInput, got {other:?}"),
+    }
+    let mut tail = vec![0u8; 100];
+    assert_eq!(
+        store
+            .get_whole_into(&key, 299_900, &mut tail)
+            .await
+            .expect("tail"),
+        100
+    );
     cleanup(store.as_ref(), &p).await;
 }
 

@@ -21,6 +21,7 @@ pub mod buffer;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
+pub mod fork;
 pub mod layers;
 mod list;
 pub mod options;

@@ -105,6 +105,19 @@ pub trait Store: Send + Sync + Debug {
     /// `buf.len()` only at the end of the object).
     async fn get_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize>;
 
+    /// [`get_into`](Store::get_into) of the rest of the object: everything from `offset` on
+    /// must fit in `buf`, or it is an [`Error::InvalidInput`] naming both sizes (never a
+    /// silently truncated read). Backends that learn the size with the read override this; the
+    /// default asks for the size (one HEAD) only when `buf` came back exactly full.
+    async fn get_whole_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let n = self.get_into(key, offset, buf).await?;
+        if n == buf.len() {
+            let size = self.head(key).await?.size;
+            fits(&crate::path::join(self.root(), key), size, offset, buf.len())?;
+        }
+        Ok(n)
+    }
+
     /// Writes a whole object in one request.
     async fn put(&self, key: &str, data: Bytes) -> Result<PutResult>;
 
@@ -192,6 +205,21 @@ impl<T: Store + ?Sized> StoreExt for T {}
 
 /// Checks a requested range against an object's size and clips its end. A range starting
 /// exactly at the end is empty (like `pread`); one starting past the end is an error.
+/// That the `size`-byte object's bytes from `offset` fit in `room` bytes.
+pub(crate) fn fits(uri: &str, size: u64, offset: u64, room: usize) -> Result<()> {
+    let rest = size.saturating_sub(offset);
+    if rest > room as u64 {
+        return Err(Error::InvalidInput {
+            uri: uri.to_string(),
+            reason: format!(
+                "the object has {rest} bytes from offset {offset} but the buffer holds {room}: \
+                 pass a length to read a range"
+            ),
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn clip_range(uri: &str, range: Range<u64>, size: u64) -> Result<Range<u64>> {
     if range.start > size || range.start > range.end {
         return Err(Error::RangeOutOfBounds {

@@ -175,6 +175,36 @@ impl CloudStore {
         })
     }
 
+    /// `get_into`, and with `whole` also the check that the rest of the object fits (from the
+    /// size the response carries: no extra request).
+    async fn read_into(&self, key: &str, offset: u64, buf: &mut [u8], whole: bool) -> Result<usize> {
+        if buf.is_empty() {
+            if whole {
+                let size = self.head(key).await?.size;
+                crate::store::fits(&self.ctx.uri(key), size, offset, 0)?;
+            }
+            return Ok(0);
+        }
+        let Some(res) = self.open(key, Some(offset..offset + buf.len() as u64)).await? else {
+            return Ok(0);
+        };
+        if whole {
+            crate::store::fits(&self.ctx.uri(key), res.meta.size, offset, buf.len())?;
+        }
+        let len = (res.range.end - res.range.start) as usize;
+        let mut stream = res.into_stream();
+        let mut filled = 0;
+        while let Some(chunk) = stream.next().await {
+            crate::record::mark_first_byte();
+            let chunk = chunk.map_err(|e| self.ctx.error(key, e))?;
+            let n = chunk.len().min(buf.len() - filled);
+            buf[filled..filled + n].copy_from_slice(&chunk[..n]);
+            filled += n;
+        }
+        short_read_check(&self.ctx.uri(key), filled, len.min(buf.len()))?;
+        Ok(filled)
+    }
+
     /// Starts a ranged or whole GET; `Ok(None)` when the range is empty at the end.
     async fn open(&self, key: &str, range: Option<Range<u64>>) -> Result<Option<object_store::GetResult>> {
         let path = self.path(key)?;
@@ -240,24 +270,11 @@ impl Store for CloudStore {
     }
 
     async fn get_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let Some(res) = self.open(key, Some(offset..offset + buf.len() as u64)).await? else {
-            return Ok(0);
-        };
-        let len = (res.range.end - res.range.start) as usize;
-        let mut stream = res.into_stream();
-        let mut filled = 0;
-        while let Some(chunk) = stream.next().await {
-            crate::record::mark_first_byte();
-            let chunk = chunk.map_err(|e| self.ctx.error(key, e))?;
-            let n = chunk.len().min(buf.len() - filled);
-            buf[filled..filled + n].copy_from_slice(&chunk[..n]);
-            filled += n;
-        }
-        short_read_check(&self.ctx.uri(key), filled, len.min(buf.len()))?;
-        Ok(filled)
+        self.read_into(key, offset, buf, false).await
+    }
+
+    async fn get_whole_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        self.read_into(key, offset, buf, true).await
     }
 
     async fn put(&self, key: &str, data: Bytes) -> Result<PutResult> {

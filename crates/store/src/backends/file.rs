@@ -23,6 +23,7 @@ use crate::buffer;
 use crate::error::{Error, Result};
 use crate::store::{
     Capabilities, ListEntry, ListMode, ObjectMeta, ObjectWriter, PutResult, Store, WriterOptions, clip_range,
+    fits,
 };
 
 /// A store over a local directory.
@@ -37,6 +38,21 @@ impl FileStore {
         FileStore {
             root: LocalRoot::new("file", dir),
         }
+    }
+
+    /// `get_into`, and with `whole` also the check that the rest of the file fits.
+    fn read_into(&self, key: &str, offset: u64, buf: &mut [u8], whole: bool) -> Result<usize> {
+        let path = self.root.path_of(key)?;
+        let uri = self.root.uri_of(key);
+        blocking_in_place(|| {
+            let f = File::open(&path).map_err(|e| Error::from_io(&uri, e))?;
+            let size = f.metadata().map_err(|e| Error::from_io(&uri, e))?.len();
+            clip_range(&uri, offset..offset.saturating_add(buf.len() as u64), size)?;
+            if whole {
+                fits(&uri, size, offset, buf.len())?;
+            }
+            read_full_at(&f, buf, offset).map_err(|e| Error::from_io(&uri, e))
+        })
     }
 }
 
@@ -88,14 +104,11 @@ impl Store for FileStore {
     }
 
     async fn get_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let path = self.root.path_of(key)?;
-        let uri = self.root.uri_of(key);
-        blocking_in_place(|| {
-            let f = File::open(&path).map_err(|e| Error::from_io(&uri, e))?;
-            let size = f.metadata().map_err(|e| Error::from_io(&uri, e))?.len();
-            clip_range(&uri, offset..offset.saturating_add(buf.len() as u64), size)?;
-            read_full_at(&f, buf, offset).map_err(|e| Error::from_io(&uri, e))
-        })
+        self.read_into(key, offset, buf, false)
+    }
+
+    async fn get_whole_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        self.read_into(key, offset, buf, true)
     }
 
     async fn put(&self, key: &str, data: Bytes) -> Result<PutResult> {

@@ -103,6 +103,12 @@ impl Store for MemoryStore {
         }
     }
 
+    async fn get_whole_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let size = self.entry(key)?.data.len() as u64;
+        crate::store::fits(&join(&self.root, key), size, offset, buf.len())?;
+        self.get_into(key, offset, buf).await
+    }
+
     async fn get_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let e = self.entry(key)?;
         let end = offset.saturating_add(buf.len() as u64);

@@ -157,6 +157,11 @@ impl Store for MultiEndpointStore {
         m.store.get_into(key, offset, buf).await
     }
 
+    async fn get_whole_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let (m, _g) = self.start(key);
+        m.store.get_whole_into(key, offset, buf).await
+    }
+
     async fn put(&self, key: &str, data: Bytes) -> Result<PutResult> {
         let (m, _g) = self.start(key);
         m.store.put(key, data).await

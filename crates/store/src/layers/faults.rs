@@ -76,6 +76,11 @@ impl Store for FaultStore {
         self.inner.get_into(key, offset, buf).await
     }
 
+    async fn get_whole_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        self.injected(key, &self.reads, self.faults.transient_reads)?;
+        self.inner.get_whole_into(key, offset, buf).await
+    }
+
     async fn put(&self, key: &str, data: Bytes) -> Result<PutResult> {
         self.injected(key, &self.puts, self.faults.transient_puts)?;
         self.inner.put(key, data).await

@@ -109,6 +109,11 @@ impl Store for MeteredStore {
         self.meter.time(Op::GetInto, key, f, |n| *n as u64).await
     }
 
+    async fn get_whole_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let f = self.inner.get_whole_into(key, offset, buf);
+        self.meter.time(Op::GetInto, key, f, |n| *n as u64).await
+    }
+
     async fn put(&self, key: &str, data: Bytes) -> Result<PutResult> {
         let len = data.len() as u64;
         let f = self.inner.put(key, data);

@@ -72,6 +72,10 @@ impl Store for PrefixStore {
         self.inner.get_into(&self.key(key), offset, buf).await
     }
 
+    async fn get_whole_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        self.inner.get_whole_into(&self.key(key), offset, buf).await
+    }
+
     async fn put(&self, key: &str, data: Bytes) -> Result<PutResult> {
         self.inner.put(&self.key(key), data).await
     }

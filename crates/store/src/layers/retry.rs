@@ -128,6 +128,19 @@ impl Store for RetryStore {
         }
     }
 
+    async fn get_whole_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let mut backoff = Backoff::new(&self.opts);
+        loop {
+            let attempt =
+                crate::record::attempt(backoff.attempt, self.inner.get_whole_into(key, offset, buf));
+            match attempt.await {
+                Err(e) if backoff.wait_before_retry(&e).await => {}
+                Err(e) => return Err(backoff.give_up(e)),
+                ok => return ok,
+            }
+        }
+    }
+
     async fn put(&self, key: &str, data: Bytes) -> Result<PutResult> {
         retry(&self.opts, || self.inner.put(key, data.clone())).await
     }
