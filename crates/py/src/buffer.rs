@@ -160,12 +160,22 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
 
 /// A Python `bytes` object as the owner of a `Bytes` (immutable, so sharing it is safe).
 struct SharedPyBytes {
-    _obj: Py<PyBytes>,
+    obj: std::mem::ManuallyDrop<Py<PyBytes>>,
     ptr: *const u8,
     len: usize,
 }
 
-// SAFETY: the bytes object is immutable and kept alive by `_obj`; reading its memory needs
+impl Drop for SharedPyBytes {
+    fn drop(&mut self) {
+        // Often on an I/O thread without the GIL: PyO3 queues the release under its lock,
+        // which must not be held at a fork (see runtime::py_drop_guard).
+        let _guard = crate::runtime::py_drop_guard();
+        // SAFETY: dropped once, here; the field is not used after.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.obj) };
+    }
+}
+
+// SAFETY: the bytes object is immutable and kept alive by `obj`; reading its memory needs
 // no GIL. Dropping `Py<PyBytes>` without the GIL defers the decref to PyO3's pool.
 unsafe impl Send for SharedPyBytes {}
 // SAFETY: as above: shared reads of immutable memory.
@@ -173,7 +183,7 @@ unsafe impl Sync for SharedPyBytes {}
 
 impl AsRef<[u8]> for SharedPyBytes {
     fn as_ref(&self) -> &[u8] {
-        // SAFETY: ptr/len describe the live, immutable contents of `_obj`.
+        // SAFETY: ptr/len describe the live, immutable contents of `obj`.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
@@ -190,7 +200,7 @@ pub fn bytes_from_py(data: &Bound<'_, PyAny>) -> PyResult<Bytes> {
         }
         let (ptr, len) = (s.as_ptr(), s.len());
         return Ok(Bytes::from_owner(SharedPyBytes {
-            _obj: b.clone().unbind(),
+            obj: std::mem::ManuallyDrop::new(b.clone().unbind()),
             ptr,
             len,
         }));

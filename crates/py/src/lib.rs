@@ -46,12 +46,20 @@ fn get_range(py: Python<'_>, uri: &str, offset: u64, length: u64) -> PyResult<Py
 }
 
 /// Fills `buffer` (bytearray, numpy array, memoryview, CPU torch tensor) in place from
-/// `offset` of the object at `uri`; returns the bytes read.
+/// `offset` of the object at `uri`; returns the bytes read. The rest of the object must fit
+/// (a smaller buffer raises `InvalidInputError` naming both sizes) unless `length` asks for a
+/// range: then at most `length` bytes are read, fewer at the end of the object.
 #[pyfunction]
-#[pyo3(signature = (uri, buffer, offset = 0))]
-fn get_into(py: Python<'_>, uri: &str, buffer: &Bound<'_, PyAny>, offset: u64) -> PyResult<usize> {
+#[pyo3(signature = (uri, buffer, offset = 0, length = None))]
+fn get_into(
+    py: Python<'_>,
+    uri: &str,
+    buffer: &Bound<'_, PyAny>,
+    offset: u64,
+    length: Option<usize>,
+) -> PyResult<usize> {
     let (s, key) = resolve(uri)?;
-    ops::get_into(py, s, key, buffer, offset)
+    ops::get_into(py, s, key, buffer, offset, length)
 }
 
 /// Writes `data` (bytes-like) to `uri` in one request.
@@ -168,5 +176,7 @@ fn _mlstor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(datagen::generate, m)?)?;
     m.add_function(wrap_pyfunction!(store::clear_store_cache, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_before_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_after_fork_parent, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_after_fork_child, m)?)?;
     Ok(())
 }

@@ -52,12 +52,25 @@ pub fn get_into(
     key: String,
     buffer: &Bound<'_, PyAny>,
     offset: u64,
+    length: Option<usize>,
 ) -> PyResult<usize> {
     let target = Writable::new(buffer)?;
     // SAFETY: `target` keeps the export alive (and the exporter unresizable) until after the
     // detached call returns.
     let mut slice = unsafe { target.slice() };
-    let n = block_on(py, async move { s.get_into(&key, offset, slice.get()).await })?.py_err()?;
+    let n = block_on(py, async move {
+        let buf = slice.get();
+        match length {
+            // A range: at most `length` bytes, fewer at the end of the object.
+            Some(len) => {
+                let len = len.min(buf.len());
+                s.get_into(&key, offset, &mut buf[..len]).await
+            }
+            // The rest of the object, which must fit: never a silently truncated read.
+            None => s.get_whole_into(&key, offset, buf).await,
+        }
+    })?
+    .py_err()?;
     drop(target);
     Ok(n)
 }

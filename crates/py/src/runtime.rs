@@ -9,10 +9,19 @@
 //! the next call builds a fresh one. Every rebuild bumps a generation number, and stores
 //! built on an older generation (whose connection pools belonged to the old runtime) are
 //! rebuilt too.
+//!
+//! A fork can also come while other threads are doing I/O. Then no lock those threads use may
+//! be held at the instant of the fork, or the child would wait on it forever: the `before`
+//! hook takes the store's process-wide locks ([`mlstor_store::fork`]) and blocks Python
+//! objects from being released off the GIL (which goes through PyO3's own lock, see
+//! [`py_drop_guard`]); the `after` hooks give them back in parent and child. Objects the child
+//! inherits that belong to the parent's runtime (stores with their connection pools,
+//! iterators' channels) are never dropped in the child, only forgotten: their locks may be held.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
@@ -31,6 +40,26 @@ static GENERATION: AtomicU64 = AtomicU64::new(0);
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 /// Writers and iterators whose tasks live on the runtime.
 static HANDLES: AtomicUsize = AtomicUsize::new(0);
+/// Read-held while a Python object is released off the GIL; write-held across a fork.
+static FORK_GUARD: RwLock<()> = RwLock::new(());
+
+thread_local! {
+    /// The fork guard, held by the forking thread from `_before_fork` to the `after` hook.
+    static FORKING: RefCell<Option<RwLockWriteGuard<'static, ()>>> = const { RefCell::new(None) };
+}
+
+/// Hold this while dropping a Python object: without the GIL, PyO3 queues the release under
+/// its own lock, which must not be held at a fork, so such a thread waits while a fork is
+/// being made. A thread with the GIL releases at once (no lock) and must never wait here:
+/// the forking thread may need the GIL back before it lets go.
+pub fn py_drop_guard() -> Option<RwLockReadGuard<'static, ()>> {
+    // SAFETY: PyGILState_Check only reads the calling thread's state; the interpreter is
+    // initialised (this module was imported).
+    if unsafe { pyo3::ffi::PyGILState_Check() } == 1 {
+        return None;
+    }
+    Some(FORK_GUARD.read().unwrap_or_else(|p| p.into_inner()))
+}
 
 /// How often a blocked call wakes up to let Python handle signals (Ctrl-C).
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
@@ -87,19 +116,31 @@ impl Drop for InFlight {
     }
 }
 
-/// Counts a writer or iterator as holding tasks on the runtime while it lives.
-pub struct Handle(());
+/// Counts a writer or iterator as holding tasks on the runtime while it lives (in the process
+/// that made it: a forked child starts counting from zero).
+pub struct Handle {
+    pid: u32,
+}
 
 impl Handle {
     pub fn new() -> Handle {
         HANDLES.fetch_add(1, Ordering::SeqCst);
-        Handle(())
+        Handle {
+            pid: std::process::id(),
+        }
+    }
+
+    /// Whether this process made it (false in a child that inherited it by fork).
+    pub fn is_ours(&self) -> bool {
+        self.pid == std::process::id()
     }
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        HANDLES.fetch_sub(1, Ordering::SeqCst);
+        if self.is_ours() {
+            HANDLES.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -132,9 +173,40 @@ where
 }
 
 /// `os.register_at_fork(before=...)`: shut the runtime down if nothing uses it, so the fork
-/// copies a process without I/O threads. Otherwise leave it; the child still builds its own.
+/// copies a process without I/O threads (otherwise leave it; the child builds its own), then
+/// hold every lock the I/O threads share until the `after` hook.
 #[pyfunction]
-pub fn _before_fork(py: Python<'_>) {
+pub fn _before_fork() {
+    shutdown_if_idle();
+    FORKING.with(|f| {
+        let mut f = f.borrow_mut();
+        if f.is_none() {
+            *f = Some(FORK_GUARD.write().unwrap_or_else(|p| p.into_inner()));
+        }
+    });
+    mlstor_store::fork::prepare();
+}
+
+/// `os.register_at_fork(after_in_parent=...)`: the locks back.
+#[pyfunction]
+pub fn _after_fork_parent() {
+    mlstor_store::fork::release();
+    FORKING.with(|f| f.borrow_mut().take());
+}
+
+/// `os.register_at_fork(after_in_child=...)`: the locks back; the child has no call in flight
+/// and no writer or iterator of its own.
+#[pyfunction]
+pub fn _after_fork_child() {
+    mlstor_store::fork::release();
+    FORKING.with(|f| f.borrow_mut().take());
+    IN_FLIGHT.store(0, Ordering::SeqCst);
+    HANDLES.store(0, Ordering::SeqCst);
+}
+
+/// Shuts the runtime down when no call, writer or iterator uses it. The GIL stays held, so no
+/// other Python thread can start a call (and a new runtime) meanwhile.
+fn shutdown_if_idle() {
     if IN_FLIGHT.load(Ordering::SeqCst) != 0 || HANDLES.load(Ordering::SeqCst) != 0 {
         return;
     }
@@ -155,7 +227,7 @@ pub fn _before_fork(py: Python<'_>) {
         }
     };
     if let Some(rt) = taken {
-        py.detach(|| rt.shutdown_timeout(Duration::from_secs(2)));
+        rt.shutdown_timeout(Duration::from_secs(2));
     }
 }
 

@@ -24,6 +24,7 @@ use crate::{ops, runtime};
 /// A store rebuilt whenever the runtime is (after a fork, or a shutdown before one).
 struct Cached {
     generation: u64,
+    pid: u32,
     store: Arc<dyn Store>,
 }
 
@@ -37,7 +38,19 @@ fn build(uri: &str, opts: &StoreOptions) -> PyResult<(u64, Arc<dyn Store>)> {
 /// The module-level functions' stores, one per root, for one runtime generation.
 struct DefaultStores {
     generation: u64,
+    pid: u32,
     by_root: HashMap<String, Arc<dyn Store>>,
+}
+
+/// Lets go of stores built on an older runtime: dropped in the process that built them,
+/// forgotten in a forked child (their connection pools' locks may be held by threads the
+/// child does not have).
+fn retire<T>(stores: T, pid: u32) {
+    if pid == std::process::id() {
+        drop(stores);
+    } else {
+        std::mem::forget(stores);
+    }
 }
 
 /// Stores of the module-level functions, with options from the environment.
@@ -50,10 +63,17 @@ pub fn resolve(uri: &str) -> PyResult<(Arc<dyn Store>, String)> {
     let mut cache = DEFAULT_STORES.lock().unwrap_or_else(|p| p.into_inner());
     let stores = match cache.take() {
         Some(c) if c.generation == generation => cache.insert(c),
-        _ => cache.insert(DefaultStores {
-            generation,
-            by_root: HashMap::new(),
-        }),
+        old => {
+            if let Some(old) = old {
+                let pid = old.pid;
+                retire(old, pid);
+            }
+            cache.insert(DefaultStores {
+                generation,
+                pid: std::process::id(),
+                by_root: HashMap::new(),
+            })
+        }
     };
     if let Some(s) = stores.by_root.get(&root) {
         return Ok((s.clone(), key));
@@ -66,7 +86,10 @@ pub fn resolve(uri: &str) -> PyResult<(Arc<dyn Store>, String)> {
 /// Forgets the cached default stores (e.g. after changing credentials in `os.environ`).
 #[pyfunction]
 pub fn clear_store_cache() {
-    *DEFAULT_STORES.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    if let Some(old) = DEFAULT_STORES.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let pid = old.pid;
+        retire(old, pid);
+    }
 }
 
 /// A store rooted at a URI (`s3://bucket/prefix`, `file:///data`, `memory://ns`, ...), with
@@ -82,6 +105,15 @@ pub struct PyStore {
     cached: Mutex<Option<Cached>>,
 }
 
+impl Drop for PyStore {
+    fn drop(&mut self) {
+        if let Some(old) = self.cached.get_mut().unwrap_or_else(|p| p.into_inner()).take() {
+            let pid = old.pid;
+            retire(old, pid);
+        }
+    }
+}
+
 impl PyStore {
     pub fn store(&self) -> PyResult<Arc<dyn Store>> {
         let generation = runtime::generation()?;
@@ -90,10 +122,15 @@ impl PyStore {
             return Ok(c.store.clone());
         }
         let (generation, store) = build(&self.uri, &self.opts)?;
-        *c = Some(Cached {
+        let old = c.replace(Cached {
             generation,
+            pid: std::process::id(),
             store: store.clone(),
         });
+        if let Some(old) = old {
+            let pid = old.pid;
+            retire(old, pid);
+        }
         Ok(store)
     }
 
@@ -200,17 +237,19 @@ impl PyStore {
         ops::get_range(py, self.store()?, key, offset, length)
     }
 
-    /// Fills `buffer` (any writable buffer) from `offset` of `key`; returns the bytes read
-    /// (fewer than `len(buffer)` only at the end of the object).
-    #[pyo3(signature = (key, buffer, offset = 0))]
+    /// Fills `buffer` (any writable buffer) from `offset` of `key`; returns the bytes read.
+    /// The rest of the object must fit (else `InvalidInputError` naming both sizes) unless
+    /// `length` asks for a range (at most `length` bytes, fewer at the end of the object).
+    #[pyo3(signature = (key, buffer, offset = 0, length = None))]
     fn get_into(
         &self,
         py: Python<'_>,
         key: String,
         buffer: &Bound<'_, PyAny>,
         offset: u64,
+        length: Option<usize>,
     ) -> PyResult<usize> {
-        ops::get_into(py, self.store()?, key, buffer, offset)
+        ops::get_into(py, self.store()?, key, buffer, offset, length)
     }
 
     /// Writes `data` (bytes-like) as the object `key` in one request.

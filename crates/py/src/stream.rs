@@ -27,6 +27,17 @@ struct Feed<T> {
     _handle: Handle,
 }
 
+impl<T> Drop for Feed<T> {
+    fn drop(&mut self) {
+        if !self._handle.is_ours() {
+            // Inherited by fork: the channel belongs to the parent's runtime, whose threads
+            // (and any lock they held) the child does not have. Forget it, never close it.
+            let (_, rx) = tokio::sync::mpsc::channel(1);
+            std::mem::forget(std::mem::replace(&mut self.rx, rx));
+        }
+    }
+}
+
 impl<T: Send> Feed<T> {
     fn new(rx: mpsc::Receiver<T>, generation: u64) -> Feed<T> {
         Feed {

@@ -1,6 +1,9 @@
 """The core API on every backend: file://, direct://, memory://, s3:// (SeaweedFS),
 az:// (Azurite), gs:// (fake-gcs-server)."""
+import errno
+import gc
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -33,11 +36,19 @@ def test_get_range_and_get_into(root):
     assert mlstor.get_range(root + "r.bin", 10, 1000) == data[10:1010]
     assert mlstor.get_range(root + "r.bin", 99_990, 1000) == data[99_990:]  # clipped at the end
     ba = bytearray(5000)
-    assert mlstor.get_into(root + "r.bin", ba, 123) == 5000 and ba == data[123:5123]
+    assert mlstor.get_into(root + "r.bin", ba, 123, length=5000) == 5000 and ba == data[123:5123]
     arr = np.zeros(2500, dtype=np.float32)  # any writable buffer, any dtype
-    assert mlstor.get_into(root + "r.bin", arr) == 10_000 and arr.tobytes() == data[:10_000]
+    assert mlstor.get_into(root + "r.bin", arr, length=10_000) == 10_000 and arr.tobytes() == data[:10_000]
     tail = bytearray(500)
     assert mlstor.get_into(root + "r.bin", tail, 99_800) == 200 and tail[:200] == data[99_800:]
+    whole = bytearray(100_000)
+    assert mlstor.get_into(root + "r.bin", whole) == 100_000 and whole == data
+    # A buffer smaller than the rest of the object is an error naming both sizes, never a
+    # silently truncated read; a range (length=) is read as asked.
+    with pytest.raises(mlstor.InvalidInputError, match="99877 bytes from offset 123 but the buffer holds 5000") as e:
+        mlstor.get_into(root + "r.bin", ba, 123)
+    assert isinstance(e.value, ValueError) and e.value.uri == root + "r.bin"
+    assert mlstor.get_into(root + "r.bin", ba, 99_000, length=100) == 100 and ba[:100] == data[99_000:99_100]
     with pytest.raises(mlstor.RangeError):
         mlstor.get_range(root + "r.bin", 100_001, 10)
     with pytest.raises(BufferError):
@@ -124,10 +135,24 @@ def test_writer_exception_leaves_no_object(root):
             w.write(payload(6 << 20))
             raise RuntimeError("boom")
     assert not mlstor.exists(root + "w/partial.bin")
+
+
+def test_unclosed_writer_completes_like_a_file(root):
+    """A writer garbage-collected unclosed is closed, as a Python file is (with a
+    ResourceWarning); one whose write failed is discarded."""
     w = mlstor.open(root + "w/dropped.bin", "wb")
     w.write(b"abc")
-    del w  # never closed: discarded, never completed by garbage collection
-    assert not mlstor.exists(root + "w/dropped.bin")
+    with pytest.warns(ResourceWarning, match="unclosed mlstor.Writer"):
+        del w
+        gc.collect()
+    assert mlstor.get(root + "w/dropped.bin") == b"abc"
+    w = mlstor.open(root + "w/failed.bin", "wb")
+    w.write(b"abc")
+    with pytest.raises(TypeError):
+        w.write(12345)
+    del w
+    gc.collect()
+    assert not mlstor.exists(root + "w/failed.bin")
 
 
 def test_errors_name_the_uri(root):
@@ -135,6 +160,9 @@ def test_errors_name_the_uri(root):
         mlstor.get(root + "missing")
     assert isinstance(e.value, FileNotFoundError) and isinstance(e.value, mlstor.StorageError)
     assert e.value.uri == root + "missing" and root + "missing" in str(e.value)
+    # As a built-in FileNotFoundError: errno and filename are set.
+    assert e.value.errno == errno.ENOENT and e.value.filename == root + "missing"
+    assert pickle.loads(pickle.dumps(e.value)).errno == errno.ENOENT
     with pytest.raises(mlstor.NotFoundError):
         mlstor.stat(root + "missing")
 

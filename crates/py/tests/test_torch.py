@@ -1,5 +1,6 @@
 """mlstor.torch: datasets (sharding, shuffle, DataLoader workers after the parent used mlstor)
 and checkpoints, against SeaweedFS and file://."""
+import gc
 import os
 
 import pytest
@@ -59,6 +60,64 @@ def test_as_tensor_shares_memory(dataset_uri):
     b = mlstor.get(dataset_uri + "000")
     t = as_tensor(b)
     assert t.data_ptr() == b.address and bytes(t.numpy()) == b"item-0"
+
+
+def test_default_transform_batches_with_default_collate(dataset_uri):
+    """Items are (uri, uint8 tensor): the default collate makes a list of URIs and one tensor."""
+    ds = MapDataset.from_prefix(dataset_uri)
+    batch = next(iter(torch.utils.data.DataLoader(ds, batch_size=2)))
+    uris, data = batch
+    assert list(uris) == [dataset_uri + "000", dataset_uri + "001"]
+    assert data.dtype == torch.uint8 and data.shape == (2, 6)
+    assert bytes(data[1].numpy()) == b"item-1"
+
+
+@pytest.mark.parametrize("where", ["s3", "file"])
+def test_torch_save_into_an_unclosed_writer(where, s3_root, tmpdir_path):
+    """The idiom of the docstring, and s3torchconnector's: torch.save into a writer that is
+    never closed by hand; the object is complete once the writer is collected."""
+    from mlstor.compat.s3torchconnector import S3Checkpoint
+    base = s3_root if where == "s3" else f"file://{tmpdir_path}/"
+    sd = {"w": torch.arange(100_000, dtype=torch.float32), "step": 3}
+    with pytest.warns(ResourceWarning, match="unclosed mlstor.Writer"):
+        torch.save(sd, writer(base + "gc.pt"))
+        gc.collect()
+    back = torch.load(reader(base + "gc.pt"), weights_only=True)
+    assert back["step"] == 3 and torch.equal(back["w"], sd["w"])
+    if where == "s3":
+        from mlstor.compat.s3torchconnector import S3ClientConfig
+        ckpt = S3Checkpoint("us-east-1", endpoint=os.environ["AWS_ENDPOINT_URL"],
+                            s3client_config=S3ClientConfig(force_path_style=True))
+        torch.save(sd, ckpt.writer(base + "s3ckpt.pt"))
+        gc.collect()
+        back = torch.load(ckpt.reader(base + "s3ckpt.pt"), weights_only=True)
+        assert back["step"] == 3 and torch.equal(back["w"], sd["w"])
+
+
+def test_dataloader_workers_start_while_another_thread_reads(dataset_uri):
+    """DataLoader workers are forked while a thread of the parent is inside get_many."""
+    import threading
+    uris = [f"{dataset_uri}{i:03d}" for i in range(N)]
+    stop, errors = threading.Event(), []
+
+    def load():
+        while not stop.is_set():
+            try:
+                mlstor.get_many(uris, max_in_flight=8)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+    t = threading.Thread(target=load)
+    t.start()
+    try:
+        for _ in range(3):
+            ds = IterableDataset.from_prefix(dataset_uri, transform=key_and_text)
+            loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2, timeout=60)
+            assert sorted(k for k, _ in loader) == [f"{i:03d}" for i in range(N)]
+    finally:
+        stop.set()
+        t.join()
+    assert not errors, errors[:3]
 
 
 def test_get_into_a_tensor(dataset_uri):

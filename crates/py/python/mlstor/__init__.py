@@ -110,6 +110,8 @@ class Store(_mlstor.Store):
 
 
 if hasattr(_os, "register_at_fork"):
-    # Shut the I/O threads down before a fork when idle, so the child starts single-threaded;
-    # either way the child builds its own runtime on first use.
-    _os.register_at_fork(before=_mlstor._before_fork)
+    # Before a fork: shut the I/O threads down when idle, and hold every lock they share, so
+    # that none is held by a thread the child will not have; the child builds its own runtime
+    # on first use. Safe with I/O in flight on other threads (tests/test_fork_stress.py).
+    _os.register_at_fork(before=_mlstor._before_fork, after_in_parent=_mlstor._after_fork_parent,
+                         after_in_child=_mlstor._after_fork_child)

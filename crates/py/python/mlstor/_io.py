@@ -3,6 +3,7 @@
 ``pickle`` and anything else that takes a binary file object."""
 import io
 import os
+import warnings
 
 from . import _mlstor
 from .exceptions import RangeError
@@ -25,10 +26,10 @@ class _Target:
             return _mlstor.get_range(self.key, offset, length)
         return self.store.get_range(self.key, offset, length)
 
-    def get_into(self, buf, offset):
+    def get_into(self, buf, offset, length):
         if self.store is None:
-            return _mlstor.get_into(self.key, buf, offset)
-        return self.store.get_into(self.key, buf, offset)
+            return _mlstor.get_into(self.key, buf, offset, length)
+        return self.store.get_into(self.key, buf, offset, length)
 
     def stat(self):
         return _mlstor.stat(self.key) if self.store is None else self.store.stat(self.key)
@@ -159,7 +160,7 @@ class Reader(io.RawIOBase):
             if self._size is not None and self._pos >= self._size:
                 return 0
             try:
-                got = self._t.get_into(mv if mv is not None else b, self._pos)
+                got = self._t.get_into(mv if mv is not None else b, self._pos, n)
             except RangeError:
                 return 0
             self._pos += got
@@ -185,9 +186,12 @@ class Writer(io.RawIOBase):
     temporary file renamed at the end for ``file://``).
 
     The object becomes visible only when :meth:`close` succeeds. Leaving a ``with`` block by
-    an exception, :meth:`abort`, or dropping the writer unclosed discards the upload, so a
-    partial object is never visible. ``write`` accepts any bytes-like object (``bytes`` and
-    :class:`mlstor.Buffer` without a copy).
+    an exception, or :meth:`abort`, discards the upload, so a partial object is never visible.
+    A writer that is garbage-collected unclosed behaves as a Python file object does: it is
+    closed, so what was written becomes the object (``torch.save(sd, writer(uri))`` works), and
+    a ``ResourceWarning`` says so; if one of its writes had failed it is discarded instead. Use
+    ``with`` when an exception half-way must leave nothing behind. ``write`` accepts any
+    bytes-like object (``bytes`` and :class:`mlstor.Buffer` without a copy).
     """
 
     def __init__(self, uri, *, store=None, part_size=None, concurrency=None):
@@ -197,6 +201,7 @@ class Writer(io.RawIOBase):
         else:
             self._raw = store.raw_writer(uri, part_size, concurrency)
         self.result = None
+        self._failed = False
 
     @property
     def uri(self):
@@ -210,7 +215,11 @@ class Writer(io.RawIOBase):
 
     def write(self, b):
         self._checkClosed()
-        return self._raw.write(b)
+        try:
+            return self._raw.write(b)
+        except BaseException:
+            self._failed = True
+            raise
 
     def tell(self):
         return self._raw.written
@@ -242,12 +251,20 @@ class Writer(io.RawIOBase):
         return False
 
     def __del__(self):
-        # Never complete an upload by garbage collection: an unclosed writer is discarded.
-        try:
-            if not self.closed:
+        # As a Python file: an unclosed writer is closed (the object completed) when collected,
+        # with a ResourceWarning; one whose write failed is discarded. A failing close raises
+        # here, which Python reports ("Exception ignored in ...") rather than losing silently.
+        if getattr(self, "_raw", None) is None or self.closed:
+            return
+        if self._failed:
+            try:
                 self.abort()
-        except Exception:  # noqa: BLE001 - nothing sensible to do in a finaliser
-            pass
+            except Exception:  # noqa: BLE001 - the write's own error was already raised
+                pass
+            return
+        warnings.warn(f"unclosed mlstor.Writer {self._raw.uri!r}: completed on garbage collection "
+                      "(close it, or use `with`)", ResourceWarning, source=self, stacklevel=2)
+        self.close()
 
 
 def open(uri, mode="rb", *, store=None, buffer_size=DEFAULT_BUFFER_SIZE, part_size=None, concurrency=None):  # noqa: A001

@@ -6,6 +6,7 @@ is the error followed by its whole cause chain (``outer: cause: cause``); ``.uri
 failed and ``.causes`` holds the chain below the outermost error.
 """
 import builtins
+import errno as _errno
 
 __all__ = [
     "StorageError",
@@ -20,12 +21,18 @@ __all__ = [
 
 
 class StorageError(OSError):
-    """Base class of every mlstor error."""
+    """Base class of every mlstor error. Like the built-in ``OSError``, ``errno`` is set where
+    one fits (``ENOENT``, ``EACCES``, ...) and ``filename`` is the URI."""
+
+    _errno = None
 
     def __init__(self, message: str, uri: "str | None" = None, causes=()):
         super().__init__(message)
         self.uri = uri
         self.causes = tuple(causes)
+        self.errno = self._errno
+        self.strerror = message
+        self.filename = uri
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
@@ -37,9 +44,13 @@ class StorageError(OSError):
 class NotFoundError(StorageError, FileNotFoundError):
     """The object, bucket or container does not exist."""
 
+    _errno = _errno.ENOENT
+
 
 class PermissionError(StorageError, builtins.PermissionError):  # noqa: A001 - mlstor.PermissionError
     """The server or file system refused the credentials or the permission."""
+
+    _errno = _errno.EACCES
 
 
 class InvalidUriError(StorageError, ValueError):
@@ -57,6 +68,10 @@ class RangeError(StorageError, ValueError):
 class NotSupportedError(StorageError, NotImplementedError):
     """The backend cannot do this (e.g. O_DIRECT on tmpfs)."""
 
+    _errno = _errno.EOPNOTSUPP
+
 
 class TransientError(StorageError, ConnectionError):
     """A transient failure (5xx, throttling, reset, timeout) that persisted through the retries."""
+
+    _errno = _errno.EIO

@@ -4,7 +4,9 @@ Importing this module needs torch; ``import mlstor`` does not.
 
 - :class:`IterableDataset` / :class:`MapDataset`: ``from_prefix("s3://bucket/train/")`` or
   ``from_uris([...])`` on any scheme. Items are ``transform(uri, data)`` where ``data`` is a
-  zero-copy :class:`mlstor.Buffer` (default transform: the ``(uri, data)`` pair).
+  zero-copy :class:`mlstor.Buffer` (default transform: ``(uri, tensor)``, the tensor a uint8
+  view of the data without a copy (read-only memory; see :func:`as_tensor`), which PyTorch's
+  default collate batches: a list of URIs and a stacked tensor, for equal-sized objects).
 - Sharding (on by default for the iterable dataset): objects are split first across
   distributed ranks (``torch.distributed``, if initialised) and then across DataLoader
   workers, so in one epoch every object is read exactly once. ``shuffle=True`` permutes with
@@ -13,7 +15,9 @@ Importing this module needs torch; ``import mlstor`` does not.
 - Reads run ``max_in_flight`` at a time inside each worker (``get_iter`` reads ahead while the
   transform runs; a map dataset's batches are fetched together through ``__getitems__``).
 - :func:`reader` / :func:`writer`: checkpoint files (``torch.save(sd, writer(uri))``,
-  ``torch.load(reader(uri))``); a writer left by an exception uploads nothing.
+  ``torch.load(reader(uri))``); ``with writer(uri) as f: torch.save(sd, f)`` uploads nothing
+  when an exception leaves the block. A writer never closed is completed when it is
+  garbage-collected, as a Python file is (with a ``ResourceWarning``).
 """
 import random
 import warnings
@@ -28,7 +32,7 @@ __all__ = ["IterableDataset", "MapDataset", "reader", "writer", "as_tensor", "sh
 
 
 def _default_transform(uri, data):
-    return uri, data
+    return uri, as_tensor(data)
 
 
 def shard_info():
@@ -45,6 +49,8 @@ def shard_info():
 def as_tensor(buffer, dtype=torch.uint8):
     """A tensor sharing the Buffer's memory (read-only memory: do not write into it; torch's
     "not writable" warning is silenced). Use ``torch.tensor(bytearray(b))`` for a writable copy."""
+    if len(buffer) == 0:
+        return torch.empty(0, dtype=dtype)  # frombuffer refuses an empty buffer
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The given buffer is not writable")
         return torch.frombuffer(buffer, dtype=dtype)
@@ -167,5 +173,8 @@ def reader(uri, **kwargs):
 
 
 def writer(uri, **kwargs):
-    """A binary file that uploads ``uri`` on close, for ``torch.save`` (see :class:`mlstor.Writer`)."""
+    """A binary file that uploads ``uri`` on close, for ``torch.save`` (see :class:`mlstor.Writer`):
+    ``torch.save(sd, writer(uri))`` completes the object when the writer is collected (as a
+    Python file would); ``with writer(uri) as f: torch.save(sd, f)`` also discards it when
+    ``torch.save`` raises."""
     return Writer(uri, **kwargs)

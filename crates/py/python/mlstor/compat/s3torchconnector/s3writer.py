@@ -1,6 +1,7 @@
 import io
 import logging
 import threading
+import warnings
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,19 @@ class S3Writer(io.BufferedIOBase):
             if not self._closed:
                 self._closed = True
                 self.stream.close()
+
+    def __del__(self):
+        # As s3torchconnector's (an io.IOBase): an unclosed writer is closed when collected,
+        # so `torch.save(sd, checkpoint.writer(uri))` uploads. io.IOBase would swallow a
+        # failure of that close silently; here it is logged and warned about.
+        if getattr(self, "_closed", True):
+            return
+        try:
+            self.close()
+        except Exception as e:  # noqa: BLE001 - a finaliser cannot raise
+            logger.error("closing an unclosed S3Writer on garbage collection failed: %s", e)
+            warnings.warn(f"S3Writer garbage-collected unclosed and its upload failed: {e}", RuntimeWarning,
+                          stacklevel=2)
 
     @property
     def closed(self) -> bool:
