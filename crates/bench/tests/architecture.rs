@@ -19,7 +19,8 @@ const BENCH_LAYERS: &[&[&str]] = &[
 ];
 
 const PY_LAYERS: &[&[&str]] = &[
-    &["buffer", "errors", "runtime"],
+    &["runtime"],
+    &["buffer", "errors"],
     &["values"],
     &["ops"],
     &["datagen", "stream", "writer"],
