@@ -44,9 +44,10 @@ VIRTUAL_ENV=$PWD/$VENV "$VENV/bin/maturin" develop --quiet -m crates/py/Cargo.to
 stage "python package: tests without torch"
 (cd crates/py && "../../$VENV/bin/python" -m pytest -q -m "not torch" tests)
 if [[ ${CI:-} == true || ${MLSTOR_TEST_TORCH:-1} != 0 ]]; then
-  if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
-    stage "python package: installing torch"
-    "$VENV/bin/pip" install -q --disable-pip-version-check torch
+  # azstoragetorch (needs torch; pins azure-storage-blob) for `mlstor compare` on Azurite.
+  if ! "$VENV/bin/python" -c "import torch, azstoragetorch.io" 2>/dev/null; then
+    stage "python package: installing torch and azstoragetorch"
+    "$VENV/bin/pip" install -q --disable-pip-version-check torch azstoragetorch
   fi
   stage "python package: torch tests"
   (cd crates/py && "../../$VENV/bin/python" -m pytest -q -m torch tests)

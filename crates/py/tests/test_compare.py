@@ -56,3 +56,21 @@ def test_mlstor_python_api_on_azurite(tmp_path):
     for lib in j["libraries"]:
         assert lib["read"][0]["check"]["ok"] == 8, lib
     assert "FINAL VERDICT (read): " in text and " FASTER than " in text
+
+
+@pytest.mark.torch
+def test_azstoragetorch_on_azurite(tmp_path):
+    """azstoragetorch (BlobIO through a SAS made from Azurite's account key) against mlstor."""
+    need_servers()
+    pytest.importorskip("torch", reason="torch is installed only in the torch test stage")
+    text, j = compare(tmp_path, "--compare", "mlstor", "azstoragetorch",
+                      "--bucket", "az://" + os.environ["MLSTOR_TEST_CONTAINER"])
+    ran = {lib["name"]: lib for lib in j["libraries"]}
+    if "azstoragetorch" not in ran and not IN_CI:
+        pytest.skip(f"azstoragetorch is not installed: {j['skipped']}")
+    assert set(ran) == {"mlstor", "azstoragetorch"}, (text, j["skipped"])
+    for name, lib in ran.items():
+        assert not lib["failures"], (name, lib["failures"])
+        for op in ("write", "read"):
+            assert lib[op][0]["check"]["ok"] == 8, (name, op, lib[op][0]["check"])
+    assert lib["version"], "its version is recorded"
