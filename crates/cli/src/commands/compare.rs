@@ -96,20 +96,41 @@ fn parse_seed_size(s: &str) -> Result<u64, String> {
 /// `--json FILE` (the seed's spelling) for `compare`: the global `--json` is a flag, so a
 /// following value that is not an option is taken as compare's output file.
 pub fn rewrite_json_file(args: Vec<String>) -> Vec<String> {
-    let is_compare = args
-        .iter()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .is_some_and(|a| a == "compare");
-    if !is_compare {
-        return args;
+    // The subcommand: the first word that is neither an option nor a global option's value.
+    const VALUED: [&str; 9] = [
+        "--endpoint",
+        "--load-balance",
+        "--rank",
+        "--part-size",
+        "--part-concurrency",
+        "--max-attempts",
+        "--connect-timeout",
+        "--idle-timeout",
+        "--log-level",
+    ];
+    let mut at = None;
+    let mut i = 1;
+    while i < args.len() {
+        if VALUED.contains(&args[i].as_str()) {
+            i += 2;
+        } else if args[i].starts_with('-') {
+            i += 1;
+        } else {
+            at = Some(i);
+            break;
+        }
     }
+    let Some(at) = at.filter(|&at| args[at] == "compare") else {
+        return args;
+    };
     let mut out = Vec::with_capacity(args.len());
-    let mut it = args.into_iter().peekable();
-    while let Some(a) = it.next() {
-        if let Some(file) = a.strip_prefix("--json=") {
+    let mut it = args.into_iter().enumerate().peekable();
+    while let Some((i, a)) = it.next() {
+        if i <= at {
+            out.push(a);
+        } else if let Some(file) = a.strip_prefix("--json=") {
             out.push(format!("--json-file={file}"));
-        } else if a == "--json" && it.peek().is_some_and(|n| !n.starts_with('-')) {
+        } else if a == "--json" && it.peek().is_some_and(|(_, n)| !n.starts_with('-')) {
             out.push("--json-file".into());
         } else {
             out.push(a);
@@ -395,6 +416,19 @@ mod tests {
         assert_eq!(
             rewrite_json_file(v("mlstor ls --json s3://b")),
             v("mlstor ls --json s3://b")
+        );
+        // Only after `compare`, and only when `compare` is the subcommand.
+        assert_eq!(
+            rewrite_json_file(v("mlstor --json compare --library mlstor")),
+            v("mlstor --json compare --library mlstor")
+        );
+        assert_eq!(
+            rewrite_json_file(v("mlstor --endpoint http://h compare --json o.json")),
+            v("mlstor --endpoint http://h compare --json-file o.json")
+        );
+        assert_eq!(
+            rewrite_json_file(v("mlstor cat compare --json x")),
+            v("mlstor cat compare --json x")
         );
     }
 
