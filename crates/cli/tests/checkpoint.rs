@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{fails, json, mlstor, mpirun, ok, s3_bucket};
+use common::{fails, json, mlstor, mpirun, ok, s3_bucket, wait_until};
 use mlstor_store::conformance::skip_or_fail;
 
 /// `mlstor args --json`: the run's results.json value.
@@ -311,19 +311,13 @@ fn interrupted_save_leaves_whole_checkpoints(signal: &str, code: i32) {
         let done = |n: &String| n.starts_with("global_epoch1_step1/") && !n.contains(".mlstor-tmp.");
         f.iter().filter(|(n, _)| done(n)).count() == 2
     };
-    let mut waited = 0;
-    while !complete(&files(&root)) {
-        std::thread::sleep(Duration::from_millis(20));
-        waited += 1;
-        assert!(waited < 1500, "the first checkpoint never completed");
-    }
+    wait_until(
+        Duration::from_secs(30),
+        "the first checkpoint never completed",
+        || complete(&files(&root)),
+    );
     std::thread::sleep(Duration::from_millis(30));
-    let killed = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let out = child.wait_with_output().expect("wait");
+    let out = common::signal(child, signal);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         out.status.code(),

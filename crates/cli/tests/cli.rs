@@ -1,4 +1,7 @@
 //! The `mlstor` binary end to end: object commands, bench, and its errors.
+
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -518,18 +521,12 @@ fn interrupted_cp_leaves_nothing_behind() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("spawn");
-        let mut waited = 0;
-        while std::fs::read_dir(&dst).expect("dst").count() == 0 {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-            waited += 1;
-            assert!(waited < 1000, "the copy never started");
-        }
-        let killed = Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(killed.success());
-        let out = child.wait_with_output().expect("wait");
+        common::wait_until(
+            std::time::Duration::from_secs(10),
+            "the copy never started",
+            || std::fs::read_dir(&dst).expect("dst").count() > 0,
+        );
+        let out = common::signal(child, signal);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{signal}: {err}");
         assert!(err.contains("cancelled") && !err.contains("panicked"), "{err}");

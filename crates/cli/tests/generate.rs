@@ -3,8 +3,9 @@
 mod common;
 
 use std::path::Path;
+use std::time::Duration;
 
-use common::{mlstor, ok, python, run_python};
+use common::{mlstor, ok, python, run_python, signal, wait_until};
 
 use mlstor_formats::{npz, tfrecord};
 
@@ -382,18 +383,10 @@ fn interrupted_generation_leaves_only_whole_files() {
         .spawn()
         .expect("spawn");
     let train = d.path().join("data/train");
-    let mut waited = 0;
-    while std::fs::read_dir(&train).map_or(0, |e| e.count()) < 5 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        waited += 1;
-        assert!(waited < 3000, "generation never started");
-    }
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let out = child.wait_with_output().expect("wait");
+    wait_until(Duration::from_secs(30), "generation never started", || {
+        std::fs::read_dir(&train).map_or(0, |e| e.count()) >= 5
+    });
+    let out = signal(child, "-TERM");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(143), "{err}");
     assert!(err.contains("cancelled") && !err.contains("panicked"), "{err}");

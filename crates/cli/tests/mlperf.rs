@@ -8,8 +8,9 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
-use common::{fails, json, mlstor, mpirun, ok, s3_bucket};
+use common::{fails, json, mlstor, mpirun, ok, s3_bucket, signal, wait_until};
 
 const TINY: &str = "model:\n  name: unet3d\nframework: pytorch\nworkflow:\n  generate_data: False\n  train: True\n  checkpoint: False\ndataset:\n  data_folder: data/unet3d/\n  format: npz\n  num_files_train: 8\n  num_samples_per_file: 1\n  record_length_bytes: 4096\nreader:\n  data_loader: pytorch\n  batch_size: 1\n  read_threads: 1\n  file_shuffle: seed\n  sample_shuffle: seed\ntrain:\n  epochs: 1\n  computation_time: 0.01\nmetric:\n  au: 0.5\n";
 
@@ -590,18 +591,10 @@ fn a_terminated_run_is_recorded_as_not_finished() {
         .spawn()
         .expect("spawn");
     let ck = p.join("ck/llama3-8b");
-    let mut waited = 0;
-    while std::fs::read_dir(&ck).map_or(0, |d| d.count()) < 2 {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        waited += 1;
-        assert!(waited < 1500, "no checkpoint was ever written");
-    }
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let out = child.wait_with_output().expect("wait");
+    wait_until(Duration::from_secs(30), "no checkpoint was ever written", || {
+        std::fs::read_dir(&ck).map_or(0, |d| d.count()) >= 2
+    });
+    let out = signal(child, "-TERM");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(143), "{err}");
     assert!(err.contains("interrupted") && !err.contains("panicked"), "{err}");

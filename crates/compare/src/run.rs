@@ -372,27 +372,9 @@ pub fn check_read(o: &worker::Outcome, crcs: &[u32], size: usize) -> Check {
     c
 }
 
-/// This host's memory (`MemTotal`), in bytes.
-pub fn host_memory() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let l = s.lines().find(|l| l.starts_with("MemTotal:"))?;
-    l.split_whitespace()
-        .nth(1)?
-        .parse::<u64>()
-        .ok()
-        .map(|kb| kb * 1024)
-}
-
 impl Environment {
     fn here(python: &std::path::Path) -> Environment {
-        let read = |p: &str| std::fs::read_to_string(p).ok();
-        let cpu_model = read("/proc/cpuinfo").and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        });
-        let memory_bytes = host_memory();
+        let host = mlstor_bench::host::HostInfo::current();
         let python_version = std::process::Command::new(python)
             .args(["-c", "import sys; print(sys.version.split()[0])"])
             .output()
@@ -401,10 +383,12 @@ impl Environment {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
         Environment {
             mlstor_version: env!("CARGO_PKG_VERSION").to_string(),
-            cpu_model,
-            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            memory_bytes,
-            kernel: read("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string()),
+            cpu_model: Some(host.processor).filter(|p| !p.is_empty()),
+            cpus: host.cpus,
+            memory_bytes: Some(host.memory_bytes).filter(|&m| m > 0),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .ok()
+                .map(|s| s.trim().to_string()),
             python: Some(python.display().to_string()),
             python_version,
         }

@@ -96,22 +96,21 @@ fn parse_seed_size(s: &str) -> Result<u64, String> {
 /// `--json FILE` (the seed's spelling) for `compare`: the global `--json` is a flag, so a
 /// following value that is not an option is taken as compare's output file.
 pub fn rewrite_json_file(args: Vec<String>) -> Vec<String> {
-    // The subcommand: the first word that is neither an option nor a global option's value.
-    const VALUED: [&str; 9] = [
-        "--endpoint",
-        "--load-balance",
-        "--rank",
-        "--part-size",
-        "--part-concurrency",
-        "--max-attempts",
-        "--connect-timeout",
-        "--idle-timeout",
-        "--log-level",
-    ];
+    if !args.iter().any(|a| a == "compare") {
+        return args;
+    }
+    // The subcommand: the first word that is neither an option nor a global option's value
+    // (the options that take a value, from GlobalArgs itself).
+    let globals = GlobalArgs::augment_args(clap::Command::new("mlstor"));
+    let valued: Vec<String> = globals
+        .get_arguments()
+        .filter(|a| a.get_action().takes_values())
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect();
     let mut at = None;
     let mut i = 1;
     while i < args.len() {
-        if VALUED.contains(&args[i].as_str()) {
+        if valued.contains(&args[i]) {
             i += 2;
         } else if args[i].starts_with('-') {
             i += 1;
@@ -278,7 +277,8 @@ fn native_args(g: &GlobalArgs) -> Vec<String> {
 /// Bytes of object data a worker may hold at once: a quarter of this host's memory, at most
 /// 8 GiB.
 fn batch_bytes() -> usize {
-    let quarter = mlstor_compare::run::host_memory().map_or(2 << 30, |t| t / 4);
+    let total = mlstor_bench::host::HostInfo::current().memory_bytes;
+    let quarter = if total > 0 { total / 4 } else { 2 << 30 };
     quarter.min(8 << 30) as usize
 }
 

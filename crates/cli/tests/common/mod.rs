@@ -154,3 +154,22 @@ pub fn marks(dom: &str, id: &str) -> Option<u64> {
     let v = tag.split("data-marks=\"").nth(1)?;
     v[..v.find('"')?].parse().ok()
 }
+
+/// Polls `ready` every 10 ms until it holds; fails naming `what` after `limit`.
+pub fn wait_until(limit: std::time::Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Sends `signal` (`-TERM`, `-INT`) to `child` with kill(1) and waits for its output.
+pub fn signal(child: std::process::Child, signal: &str) -> Output {
+    let killed = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    child.wait_with_output().expect("wait")
+}

@@ -51,6 +51,20 @@ impl MemoryStore {
         }
     }
 
+    /// `get_into`, and with `whole` also the check that the rest of the object fits.
+    fn read_into(&self, key: &str, offset: u64, buf: &mut [u8], whole: bool) -> Result<usize> {
+        let e = self.entry(key)?;
+        let uri = join(&self.root, key);
+        let size = e.data.len() as u64;
+        let r = clip_range(&uri, offset..offset.saturating_add(buf.len() as u64), size)?;
+        if whole {
+            crate::store::fits(&uri, size, offset, buf.len())?;
+        }
+        let n = (r.end - r.start) as usize;
+        buf[..n].copy_from_slice(&e.data[r.start as usize..r.end as usize]);
+        Ok(n)
+    }
+
     fn entry(&self, key: &str) -> Result<Entry> {
         validate_key(&self.root, key)?;
         let objects = self.objects.read().unwrap_or_else(|p| p.into_inner());
@@ -104,18 +118,11 @@ impl Store for MemoryStore {
     }
 
     async fn get_whole_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let size = self.entry(key)?.data.len() as u64;
-        crate::store::fits(&join(&self.root, key), size, offset, buf.len())?;
-        self.get_into(key, offset, buf).await
+        self.read_into(key, offset, buf, true)
     }
 
     async fn get_into(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let e = self.entry(key)?;
-        let end = offset.saturating_add(buf.len() as u64);
-        let r = clip_range(&join(&self.root, key), offset..end, e.data.len() as u64)?;
-        let n = (r.end - r.start) as usize;
-        buf[..n].copy_from_slice(&e.data[r.start as usize..r.end as usize]);
-        Ok(n)
+        self.read_into(key, offset, buf, false)
     }
 
     async fn put(&self, key: &str, data: Bytes) -> Result<PutResult> {
