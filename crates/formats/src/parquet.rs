@@ -392,7 +392,8 @@ impl<W: Write + Send> Encoder<W> {
             .set_statistics_enabled(EnabledStatistics::None)
             .set_write_batch_size(128)
             .set_compression(codec.parquet())
-            .set_max_row_group_size(usize::MAX);
+            .set_max_row_group_row_count(None)
+            .set_max_row_group_bytes(None);
         for leaf in parquet_schema.columns() {
             let top = leaf.path().parts().first().cloned().unwrap_or_default();
             let narrow = columns
