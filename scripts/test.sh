@@ -42,7 +42,7 @@ stage() { echo "test.sh: $1 ($(date +%T))"; }
 stage "python package: build"
 VIRTUAL_ENV=$PWD/$VENV "$VENV/bin/maturin" develop --quiet -m crates/py/Cargo.toml
 stage "python package: tests without torch"
-(cd crates/py && "../../$VENV/bin/python" -m pytest -q -m "not torch" tests)
+(cd crates/py && "../../$VENV/bin/python" -m pytest -q -m "not torch and not dlio" tests)
 if [[ ${CI:-} == true || ${MLSTOR_TEST_TORCH:-1} != 0 ]]; then
   # azstoragetorch (needs torch; pins azure-storage-blob) for `mlstor compare` on Azurite.
   if ! "$VENV/bin/python" -c "import torch, azstoragetorch.io" 2>/dev/null; then
@@ -51,5 +51,11 @@ if [[ ${CI:-} == true || ${MLSTOR_TEST_TORCH:-1} != 0 ]]; then
   fi
   stage "python package: torch tests"
   (cd crates/py && "../../$VENV/bin/python" -m pytest -q -m torch tests)
+  # DLIO 3.0.2 (Python 3.12, its own venv with torch) run through `mlstor dlio`.
+  stage "DLIO 3.0.2 on mlstor: venv"
+  MLSTOR_TEST_DLIO_PYTHON=$(scripts/dlio-venv.sh)
+  export MLSTOR_TEST_DLIO_PYTHON
+  stage "DLIO 3.0.2 on mlstor: tests"
+  (cd crates/py && "../../$VENV/bin/python" -m pytest -q -m dlio tests)
 fi
 stage "done"

@@ -133,6 +133,9 @@ enum Command {
     /// obstore, azstoragetorch): same data, same concurrency, every read checked; a table per
     /// operation, the verdict, JSON and an HTML page.
     Compare(Box<commands::compare::CompareArgs>),
+    /// Run an installed DLIO (3.0.2) with its s3dlio and s3torchconnector I/O through
+    /// mlstor: `mlstor dlio workload=NAME ++workload.x=y` (DLIO's own arguments).
+    Dlio(commands::dlio::DlioArgs),
     /// One job of `mlstor compare` for mlstor's Rust library (internal).
     #[command(hide = true)]
     CompareWorker,
@@ -183,6 +186,7 @@ fn main() -> ExitCode {
             Command::Mlperf(c) => commands::mlperf::run(g, c).await,
             Command::Compare(a) => commands::compare::run(g, a).await,
             Command::CompareWorker => commands::compare::worker(g).await,
+            Command::Dlio(a) => commands::dlio::run(g, a),
         }
     });
     match result {

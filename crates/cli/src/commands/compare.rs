@@ -83,6 +83,17 @@ pub struct CompareArgs {
     /// Leave the objects in place.
     #[arg(long)]
     pub keep: bool,
+    /// Compare the libraries inside DLIO instead: run this DLIO workload (a YAML file or a
+    /// workload DLIO ships) once per library (s3dlio, s3torchconnector, minio, mlstor;
+    /// --compare picks) with --python's DLIO 3.0.2, per-epoch figures side by side.
+    #[arg(long, value_name = "WORKLOAD")]
+    pub dlio: Option<String>,
+    /// A DLIO override for every --dlio run (`++workload.train.epochs=2`); repeatable.
+    #[arg(long, value_name = "OVERRIDE", allow_hyphen_values = true)]
+    pub dlio_set: Vec<String>,
+    /// MPI ranks per --dlio run (mpirun -np N).
+    #[arg(long, default_value_t = 1)]
+    pub ranks: usize,
 }
 
 /// A plain number is MB (the seed scripts' unit); anything else as every other size flag.
@@ -136,6 +147,55 @@ pub fn rewrite_json_file(args: Vec<String>) -> Vec<String> {
         }
     }
     out
+}
+
+/// `--dlio WORKLOAD`: DLIO once per library (`python -m mlstor.dlio_compare`, which replaces
+/// this process); the object-level flags do not apply and are refused.
+fn dlio(g: &GlobalArgs, a: &CompareArgs, workload: &str) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let object_flags = [
+        ("--bucket", a.bucket.is_some()),
+        ("--html", a.html.is_some()),
+        ("--from-json", a.from_json.is_some()),
+        ("--adapter", !a.adapter.is_empty()),
+        ("--compare-all", a.compare_all),
+        ("--compare-libraries", a.compare_libraries),
+    ];
+    if let Some((flag, _)) = object_flags.iter().find(|(_, set)| *set) {
+        bail!("{flag} does not apply with --dlio (DLIO's workload names the data and the storage)");
+    }
+    let libraries: Vec<String> = match (&a.library, a.compare.is_empty()) {
+        (Some(l), _) => vec![l.clone()],
+        (None, false) => a.compare.clone(),
+        (None, true) => ["s3dlio", "s3torchconnector", "minio", "mlstor"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let python = match (&a.python, std::env::var_os("MLSTOR_DLIO_PYTHON")) {
+        (None, Some(p)) => PathBuf::from(p),
+        _ => python(a),
+    };
+    let mut cmd = std::process::Command::new(&python);
+    cmd.args([
+        "-m",
+        "mlstor.dlio_compare",
+        workload,
+        "--libraries",
+        &libraries.join(","),
+    ])
+    .args(["--repeat", &a.repeat.to_string(), "--np", &a.ranks.to_string()]);
+    if let Some(f) = &a.json_file {
+        cmd.arg("--json").arg(f);
+    }
+    if a.keep {
+        cmd.arg("--keep");
+    }
+    cmd.args(&a.dlio_set);
+    for (name, v) in super::dlio::env_from_flags(g)? {
+        cmd.env(name, v);
+    }
+    let err = cmd.exec();
+    bail!("cannot start {}: {err}", python.display())
 }
 
 fn venv_dir() -> PathBuf {
@@ -283,6 +343,9 @@ fn batch_bytes() -> usize {
 }
 
 pub async fn run(g: &GlobalArgs, a: &CompareArgs) -> Result<()> {
+    if let Some(workload) = &a.dlio {
+        return dlio(g, a, workload);
+    }
     if !a.install.is_empty() {
         install(&a.install)?;
         if a.library.is_none() && a.compare.is_empty() && !a.compare_all && !a.compare_libraries {

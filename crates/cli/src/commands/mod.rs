@@ -6,6 +6,7 @@ pub mod compare;
 pub mod config;
 pub mod cp;
 pub mod datagen;
+pub mod dlio;
 pub mod generate;
 pub mod ls;
 pub mod mlperf;
