@@ -117,12 +117,12 @@ fn get_many(py: Python<'_>, uris: Vec<String>, max_in_flight: usize) -> PyResult
     ops::get_many(py, t, max_in_flight)
 }
 
-/// An iterator of `(uri, Buffer)` in the order of `uris`, reading up to `max_in_flight`
-/// objects ahead of the consumer.
+/// An iterator of `(uri, Buffer)` in the order of `uris` (or as the reads complete with
+/// `ordered=False`), reading up to `max_in_flight` objects ahead of the consumer.
 #[pyfunction]
-#[pyo3(signature = (uris, max_in_flight = 64))]
-fn get_iter(uris: Vec<String>, max_in_flight: usize) -> PyResult<GetIterator> {
-    GetIterator::start(targets(uris)?, max_in_flight)
+#[pyo3(signature = (uris, max_in_flight = 64, ordered = true))]
+fn get_iter(uris: Vec<String>, max_in_flight: usize, ordered: bool) -> PyResult<GetIterator> {
+    GetIterator::start(targets(uris)?, max_in_flight, ordered)
 }
 
 /// Writes every `(uri, data)` pair, `max_in_flight` at a time.

@@ -289,15 +289,17 @@ impl PyStore {
         )
     }
 
-    /// Like `get_many`, as an iterator of `(key, Buffer)` that reads ahead while you consume.
-    #[pyo3(signature = (keys, max_in_flight = 64))]
-    fn get_iter(&self, keys: Vec<String>, max_in_flight: usize) -> PyResult<GetIterator> {
+    /// Like `get_many`, as an iterator of `(key, Buffer)` that reads ahead while you consume;
+    /// in the order of `keys`, or as the reads complete with `ordered=False`.
+    #[pyo3(signature = (keys, max_in_flight = 64, ordered = true))]
+    fn get_iter(&self, keys: Vec<String>, max_in_flight: usize, ordered: bool) -> PyResult<GetIterator> {
         let s = self.store()?;
         GetIterator::start(
             keys.into_iter()
                 .map(|k| (k.clone(), ops::Target::new(s.clone(), k)))
                 .collect(),
             max_in_flight,
+            ordered,
         )
     }
 

@@ -114,27 +114,34 @@ impl ListIterator {
     }
 }
 
-/// The iterator returned by `mlstor.get_iter(uris)`: `(uri, Buffer)` in the order given, with
-/// up to `max_in_flight` reads running ahead of the consumer.
+/// The iterator returned by `mlstor.get_iter(uris)`: `(uri, Buffer)` in the order given (or,
+/// with `ordered=False`, as the reads complete), with up to `max_in_flight` reads running
+/// ahead of the consumer.
 #[pyclass(name = "GetIterator", module = "mlstor")]
 pub struct GetIterator {
     feed: Mutex<Feed<(String, Result<Bytes, Error>)>>,
 }
 
 impl GetIterator {
-    pub fn start(targets: Vec<(String, Target)>, max_in_flight: usize) -> PyResult<GetIterator> {
+    pub fn start(
+        targets: Vec<(String, Target)>,
+        max_in_flight: usize,
+        ordered: bool,
+    ) -> PyResult<GetIterator> {
         let n = crate::ops::check_in_flight(max_in_flight)?;
         let (rt, generation) = runtime::runtime()?;
         let (tx, rx) = mpsc::channel(n);
         rt.spawn(async move {
-            let (uris, targets): (Vec<String>, Vec<Target>) = targets.into_iter().unzip();
-            let mut reads = futures::stream::iter(targets)
-                .map(spawn_get)
-                .buffered(n)
-                .map(joined);
-            let mut uris = uris.into_iter();
-            while let Some(r) = reads.next().await {
-                let item = (uris.next().unwrap_or_default(), r);
+            let reads = futures::stream::iter(targets).map(|(uri, t)| {
+                let read = spawn_get(t);
+                async move { (uri, joined(read.await)) }
+            });
+            let mut reads: futures::stream::BoxStream<'static, _> = if ordered {
+                reads.buffered(n).boxed()
+            } else {
+                reads.buffer_unordered(n).boxed()
+            };
+            while let Some(item) = reads.next().await {
                 let failed = item.1.is_err();
                 if tx.send(item).await.is_err() || failed {
                     break;

@@ -81,6 +81,9 @@ def test_many(root):
     pairs = list(it)
     assert [u for u, _ in pairs] == [u for u, _ in items]
     assert all(b == d for (_, b), (_, d) in zip(pairs, items))
+    # as they complete: every object once, each with its own bytes
+    done = dict(mlstor.get_iter([u for u, _ in items], max_in_flight=8, ordered=False))
+    assert len(done) == len(items) and all(done[u] == d for u, d in items)
     with pytest.raises(ValueError):
         mlstor.get_many([items[0][0]], max_in_flight=0)
     with pytest.raises(mlstor.NotFoundError) as e:

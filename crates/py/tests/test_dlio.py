@@ -298,3 +298,30 @@ def test_dlio_parquet_on_seaweedfs_through_mlstor_matches_real_s3dlio_and_mlstor
         assert {**theirs, "steps": ours["steps"]} == ours
     finally:
         cleanup(f"s3://{bucket}/{prefix}/")
+
+
+def test_compare_dlio_runs_each_library_on_one_dataset(tmp_path, dlio_py):
+    """`mlstor compare --dlio`: the dataset generated once through mlstor, then DLIO with the
+    real s3dlio and through mlstor; both runs complete, the table, verdict and JSON say so, and a
+    library that fails (DLIO 3.0.2's own minio adapter) is reported failed, not ranked."""
+    need_servers()
+    bucket = os.environ["MLSTOR_TEST_BUCKET"]
+    prefix = unique("dlio-cmp")
+    conf, _ = workload(tmp_path, "cmp", s3_storage(bucket, "s3dlio"), npz_dataset(prefix, files=4, size=65536))
+    out = tmp_path / "cmp.json"
+    try:
+        p = subprocess.run([MLSTOR, "compare", "--dlio", str(conf / "workload" / "cmp.yaml"), "--python", DLIO_PY,
+                            "--compare", "s3dlio", "minio", "mlstor", "--repeat", "1", "--json", str(out)],
+                           capture_output=True, text=True, timeout=600)
+        assert p.returncode == 1, p.stderr  # minio fails inside DLIO 3.0.2
+        j = json.loads(out.read_text())
+        ok = {r["library"]: r for r in j["runs"] if r["ok"]}
+        assert set(ok) == {"s3dlio", "mlstor"}, j["runs"]
+        for r in ok.values():
+            assert r["steps"] == 2 * (4 // 2) and r["samples"] == 8 and r["cpu_s"] > 0, r
+            assert r["cpu_s_per_GB_marginal"] is not None
+        assert "FINAL VERDICT: mlstor is" in p.stdout and "than s3dlio" in p.stdout, p.stdout
+        assert "minio (repeat 1) FAILED: " in p.stdout and "bucket_exists" in p.stdout, p.stdout
+        assert not any("secret_access_key=" in a and not a.endswith("=***") for r in j["runs"] for a in r["command"])
+    finally:
+        cleanup(f"s3://{bucket}/{prefix}/")

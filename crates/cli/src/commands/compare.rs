@@ -94,6 +94,9 @@ pub struct CompareArgs {
     /// MPI ranks per --dlio run (mpirun -np N).
     #[arg(long, default_value_t = 1)]
     pub ranks: usize,
+    /// With --dlio: the dataset is already there; do not generate it first.
+    #[arg(long)]
+    pub no_generate: bool,
 }
 
 /// A plain number is MB (the seed scripts' unit); anything else as every other size flag.
@@ -184,14 +187,27 @@ fn dlio(g: &GlobalArgs, a: &CompareArgs, workload: &str) -> Result<()> {
         &libraries.join(","),
     ])
     .args(["--repeat", &a.repeat.to_string(), "--np", &a.ranks.to_string()]);
-    if let Some(f) = &a.json_file {
-        cmd.arg("--json").arg(f);
+    match (&a.json_file, g.json) {
+        (Some(f), _) => {
+            cmd.arg("--json").arg(f);
+        }
+        (None, true) => {
+            cmd.args(["--json", "-"]);
+        }
+        (None, false) => {}
     }
     if a.keep {
         cmd.arg("--keep");
     }
+    if a.no_generate {
+        cmd.arg("--no-generate");
+    }
     cmd.args(&a.dlio_set);
-    for (name, v) in super::dlio::env_from_flags(g)? {
+    let flags = GlobalArgs {
+        json: false,
+        ..g.clone()
+    };
+    for (name, v) in super::dlio::env_from_flags(&flags)? {
         cmd.env(name, v);
     }
     let err = cmd.exec();

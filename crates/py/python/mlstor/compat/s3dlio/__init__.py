@@ -31,6 +31,8 @@ import re as _re
 
 import mlstor as _m
 
+from ._errors import reraise as _reraise
+from ._errors import runtime_error_class as _runtime_error_class
 from ._generate import generate_npz_bytes
 from ._loader import PyBytesAsyncDataLoader, PyDataset
 from ._parquet import (
@@ -57,17 +59,6 @@ __all__ = [
 
 # s3dlio's "object not found" class (a FileNotFoundError); mlstor's NotFoundError is one too.
 ObjectNotFoundError = _m.NotFoundError
-
-
-@_functools.lru_cache(maxsize=None)
-def _runtime_error_class(cls):
-    """``cls`` (an mlstor exception class) that is also a ``RuntimeError``."""
-    return type(cls.__name__, (cls, RuntimeError), {"__module__": __name__})
-
-
-def _reraise(e):
-    raise _runtime_error_class(type(e))(str(e), e.uri, e.causes) from e
-
 
 _threads_set = False
 

@@ -9,7 +9,10 @@ import warnings
 
 import mlstor
 
-from ._parquet import OutOfRangeError, _invalid, _reraise, _s3dlio_errors
+from ._errors import OutOfRangeError, runtime_error_class
+from ._errors import invalid as _invalid
+from ._errors import reraise as _reraise
+from ._errors import s3dlio_errors as _s3dlio_errors
 
 __all__ = [
     "PyBytesAsyncDataLoader", "PyBytesDataLoaderSyncIter", "PyDataset", "PyObjectDataLoaderSyncIter",
@@ -37,8 +40,7 @@ class PyDataset:
             if not uris and not uri.endswith("/"):  # not a prefix: one object, or an error
                 uris = [mlstor.stat(uri).uri]
         if not uris:
-            from . import _runtime_error_class
-            raise _runtime_error_class(mlstor.NotFoundError)(f"nothing found under {uri}", uri, ())
+            raise runtime_error_class(mlstor.NotFoundError)(f"nothing found under {uri}", uri, ())
         keys = [u[len(base):] if u.startswith(base) else u.rsplit("/", 1)[-1] for u in uris]
         self._uris, self._keys = uris, keys
 
@@ -117,15 +119,17 @@ class PyBytesAsyncDataLoader:
         return f"PyBytesAsyncDataLoader({len(self._dataset)} objects, prefetch={self._prefetch})"
 
     def _start(self):
+        # as the reads complete, as s3dlio's loader yields them (no head-of-line wait)
         with _s3dlio_errors():
-            return mlstor.get_iter(self._dataset._uris, max_in_flight=self._prefetch)
+            return mlstor.get_iter(self._dataset._uris, max_in_flight=self._prefetch, ordered=False)
 
     def __iter__(self):
         return PyBytesDataLoaderSyncIter(self._start())
 
     def items(self):
-        """An iterator of :class:`PyObjectItem` (the key and the bytes of each object)."""
-        return PyObjectDataLoaderSyncIter(self._start(), self._dataset._keys)
+        """An iterator of :class:`PyObjectItem` (the key and the bytes of each object), in the
+        order the reads complete."""
+        return PyObjectDataLoaderSyncIter(self._start(), dict(zip(self._dataset._uris, self._dataset._keys)))
 
 
 class PyObjectItem:
@@ -176,19 +180,19 @@ class PyBytesDataLoaderSyncIter:
 class PyObjectDataLoaderSyncIter:
     """Yields a :class:`PyObjectItem` for each object of the dataset."""
 
-    def __init__(self, it, keys):
+    def __init__(self, it, key_of):
         self._it = it
-        self._keys = iter(keys)
+        self._key_of = key_of
 
     def __iter__(self):
         return self
 
     def __next__(self):
         try:
-            _, data = next(self._it)
+            uri, data = next(self._it)
         except mlstor.StorageError as e:
             _reraise(e)
-        return PyObjectItem(next(self._keys), data)
+        return PyObjectItem(self._key_of.get(uri, uri), data)
 
     def collect_batch(self, n):
         """Up to ``n`` more items as a list; ``[]`` once the dataset is exhausted."""

@@ -12,7 +12,6 @@ GET of exactly its column chunks. Failures of I/O, of the file or of an index ar
 """
 import bisect
 import concurrent.futures
-import contextlib
 import operator
 import threading
 
@@ -21,6 +20,11 @@ import pyarrow.parquet as pq
 
 import mlstor
 
+from ._errors import OutOfRangeError, ParquetFormatError
+from ._errors import invalid as _invalid
+from ._errors import reraise as _reraise
+from ._errors import s3dlio_errors as _s3dlio_errors
+
 __all__ = [
     "OutOfRangeError", "OwnedBytes", "ParquetFormatError", "PyParquetIndex",
     "generate_and_write_parquet_schema_streaming", "parquet_cache_clear",
@@ -28,14 +32,6 @@ __all__ = [
 ]
 
 DEFAULT_FOOTER_CAP = 4 * 1024 * 1024
-
-
-class OutOfRangeError(IndexError, RuntimeError):
-    """A row group, column or sample index outside the file, or a URI not in the index."""
-
-
-class ParquetFormatError(ValueError, RuntimeError):
-    """The object is not a readable Parquet file."""
 
 
 class OwnedBytes(bytearray):
@@ -52,29 +48,6 @@ class OwnedBytes(bytearray):
 
     def __repr__(self):
         return f"BytesView({len(self)} bytes)"
-
-
-def _reraise(e):
-    """Raise mlstor error ``e`` as the package's class for it that is also a ``RuntimeError``."""
-    if isinstance(e, RuntimeError):
-        raise e
-    from . import _runtime_error_class
-    raise _runtime_error_class(type(e))(str(e), e.uri, e.causes) from e
-
-
-def _invalid(message, uri=None):
-    """mlstor's InvalidInputError that is also a ``RuntimeError`` (a ``ValueError``)."""
-    from . import _runtime_error_class
-    return _runtime_error_class(mlstor.InvalidInputError)(message, uri, ())
-
-
-@contextlib.contextmanager
-def _s3dlio_errors():
-    """mlstor errors re-raised by :func:`_reraise`."""
-    try:
-        yield
-    except mlstor.StorageError as e:
-        _reraise(e)
 
 
 # ── footer cache (s3dlio's parquet_file_cache) ────────────────────────────────
