@@ -121,23 +121,38 @@ def test_compat_only_schemes_and_errors(tmp_path):
         w.write(b"x")
 
 
-def test_alias_answers_imports_with_one_module_each():
-    """What `mlstor dlio` puts on PYTHONPATH: `import s3dlio` / `s3torchconnector.x` are mlstor's
-    modules (the same objects as mlstor.compat.*), and boto3 is never imported."""
-    code = """
-import sys, s3dlio, s3torchconnector
+def run_aliased(code):
+    """``code`` in a fresh Python with `mlstor dlio`'s alias folder first on PYTHONPATH."""
+    env = dict(os.environ, PYTHONPATH=mlstor.dlio.alias_path())
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
+
+
+def test_alias_answers_import_s3dlio():
+    """What `mlstor dlio` puts on PYTHONPATH: `import s3dlio` is mlstor's module (the same
+    object as mlstor.compat.s3dlio), and boto3 is never imported."""
+    run_aliased("""
+import sys, s3dlio
+import mlstor.compat.s3dlio
+assert s3dlio is mlstor.compat.s3dlio, s3dlio
+assert "boto3" not in sys.modules
+print("ok")
+""")
+
+
+@pytest.mark.torch
+def test_alias_answers_s3torchconnector_submodules_with_one_module_each():
+    run_aliased("""
+import sys, s3torchconnector
 from s3torchconnector._s3client import S3Client
 from s3torchconnector.s3reader import S3ReaderConstructor
-import mlstor.compat.s3dlio, mlstor.compat.s3torchconnector.s3reader as r
-assert s3dlio is mlstor.compat.s3dlio, s3dlio
+import mlstor.compat.s3torchconnector, mlstor.compat.s3torchconnector.s3reader as r
+assert s3torchconnector is mlstor.compat.s3torchconnector
 assert sys.modules["s3torchconnector.s3reader"] is r
 assert S3ReaderConstructor is r.S3ReaderConstructor
 assert "boto3" not in sys.modules
 print("ok")
-"""
-    env = dict(os.environ, PYTHONPATH=mlstor.dlio.alias_path())
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
+""")
 
 
 def test_storage_library_mlstor_is_read_as_s3dlio(tmp_path):

@@ -83,6 +83,15 @@ def dlio(conf, out, *args, via_mlstor=True, env=None, np_ranks=1, timeout=600):
     return p
 
 
+def mlstor_run(conf, name, out):
+    """`mlstor run` on the same workload file, reading the dataset DLIO wrote; its results folder."""
+    r = subprocess.run([MLSTOR, "run", str(conf / "workload" / f"{name}.yaml"), "--results-dir", str(out),
+                        "--quiet", "++workload.workflow.generate_data=False"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
 def summary(out):
     return json.loads((out / "summary.json").read_text())
 
@@ -154,11 +163,7 @@ def test_dlio_npz_on_seaweedfs_through_mlstor_matches_real_s3dlio_and_mlstor_run
         real = tmp_path / "out-real"
         dlio(conf, real, "workload=npz", "++workload.workflow.generate_data=False", via_mlstor=False)
         assert shape(real) == ours
-        mine = tmp_path / "out-mlstor-run"
-        r = subprocess.run([MLSTOR, "run", str(conf / "workload" / "npz.yaml"), "--results-dir", str(mine),
-                            "--quiet", "++workload.workflow.generate_data=False"],
-                           capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, r.stderr
+        mine = mlstor_run(conf, "npz", tmp_path / "out-mlstor-run")
         assert shape(mine) == ours
     finally:
         cleanup(f"s3://{bucket}/{prefix}/")
@@ -283,11 +288,7 @@ def test_dlio_parquet_on_seaweedfs_through_mlstor_matches_real_s3dlio_and_mlstor
         ours = shape(out)
         real = tmp_path / "out-real"
         dlio(conf, real, "workload=pq", "++workload.workflow.generate_data=False", via_mlstor=False)
-        mine = tmp_path / "out-mlstor-run"
-        r = subprocess.run([MLSTOR, "run", str(conf / "workload" / "pq.yaml"), "--results-dir", str(mine),
-                            "--quiet", "++workload.workflow.generate_data=False"],
-                           capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, r.stderr
+        mine = mlstor_run(conf, "pq", tmp_path / "out-mlstor-run")
         assert shape(real) == ours
         # DLIO 3.0.2's s3dlio parquet reader runs half the steps (its untimed pre-warm pass
         # takes the first half of each worker's shard; docs/dlio-compatibility.md); mlstor run
