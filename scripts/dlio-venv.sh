@@ -3,8 +3,8 @@
 # and mlstor's Python package, for `mlstor dlio` and its tests. Prints the venv's python.
 #
 # Usage: scripts/dlio-venv.sh [VENV]          (default target/dlio-venv)
-# Env:   DLIO_TARBALL  DLIO's source (default ../shared/anchors/dlio_benchmark-v3.0.2-...tar.gz,
-#                      else the copy this script downloads nothing for: set it)
+# Env:   DLIO_TARBALL  DLIO's source (default: the copy in third_party/dlio_benchmark/,
+#                      the same file as ../shared/anchors/ has)
 #        PY312         the python3.12 to use (default: PATH, then pyenv)
 # DLIO goes in with --no-deps and the dependency versions of its uv.lock minus tensorflow
 # (not imported for framework=pytorch); torch from PyPI is the CUDA build (~1 GB more when the
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=${1:-target/dlio-venv}
-TARBALL=${DLIO_TARBALL:-../shared/anchors/dlio_benchmark-v3.0.2-DLIO_local_changes-f6796ed.tar.gz}
+TARBALL=${DLIO_TARBALL:-third_party/dlio_benchmark/dlio_benchmark-v3.0.2-DLIO_local_changes-f6796ed.tar.gz}
 log=$VENV.log
 
 find_py312() {

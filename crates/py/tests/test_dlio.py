@@ -36,10 +36,12 @@ def dlio_py():
 
 
 def poisoned_path(tmp):
-    """A folder whose s3dlio package refuses to load: only mlstor's may answer."""
-    pkg = tmp / "poison" / "s3dlio"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("raise ImportError('the real s3dlio was imported')\n")
+    """A folder whose s3dlio and s3torchconnector packages refuse to load: only mlstor's may
+    answer."""
+    for name in ("s3dlio", "s3torchconnector"):
+        pkg = tmp / "poison" / name
+        pkg.mkdir(parents=True, exist_ok=True)
+        (pkg / "__init__.py").write_text(f"raise ImportError('the real {name} was imported')\n")
     return str(tmp / "poison")
 
 
@@ -148,8 +150,8 @@ def shape(out):
 
 def test_dlio_npz_on_seaweedfs_through_mlstor_matches_real_s3dlio_and_mlstor_run(tmp_path, dlio_py):
     """One dataset, written by DLIO through mlstor, trained on by DLIO through mlstor, by DLIO
-    with the real s3dlio and by `mlstor run` from the same YAML: the same files, steps and
-    samples."""
+    with the real s3dlio, with s3torchconnector (the real one and mlstor's drop-in) and by
+    `mlstor run` from the same YAML: the same files, steps and samples."""
     need_servers()
     bucket = os.environ["MLSTOR_TEST_BUCKET"]
     prefix = unique("dlio-npz")
@@ -163,6 +165,13 @@ def test_dlio_npz_on_seaweedfs_through_mlstor_matches_real_s3dlio_and_mlstor_run
         real = tmp_path / "out-real"
         dlio(conf, real, "workload=npz", "++workload.workflow.generate_data=False", via_mlstor=False)
         assert shape(real) == ours
+        # storage_library: s3torchconnector, the real package and mlstor's drop-in
+        s3tc = "++workload.storage.storage_options.storage_library=s3torchconnector"
+        for via in (False, True):
+            out_tc = tmp_path / f"out-s3tc-{via}"
+            dlio(conf, out_tc, "workload=npz", "++workload.workflow.generate_data=False", s3tc, via_mlstor=via,
+                 env={"PYTHONPATH": poisoned_path(tmp_path)} if via else None)
+            assert shape(out_tc) == ours, via
         mine = mlstor_run(conf, "npz", tmp_path / "out-mlstor-run")
         assert shape(mine) == ours
     finally:
