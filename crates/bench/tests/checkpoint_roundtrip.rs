@@ -340,18 +340,28 @@ async fn dropped_save_leaves_nothing(b: Backend) {
     let ckpt = checkpointer(b.store.clone(), &w, 0, 1, opts(false));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let tx = std::sync::Mutex::new(Some(tx));
+    // The save waits (in its byte callback) until the test has dropped its future, so the drop
+    // lands mid-checkpoint however fast the machine writes the rest (a fast CI machine once
+    // finished both files before the test's task ran).
+    let (dropped_tx, dropped_rx) = std::sync::mpsc::channel::<()>();
+    let dropped_rx = std::sync::Mutex::new(dropped_rx);
     let seen = Arc::new(AtomicU64::new(0));
     let ctl = Control::default().on_bytes(move |n| {
         if seen.fetch_add(n, Ordering::Relaxed) + n > 12 << 20
             && let Some(tx) = tx.lock().expect("lock").take()
         {
             let _ = tx.send(());
+            let _ = dropped_rx
+                .lock()
+                .expect("lock")
+                .recv_timeout(Duration::from_secs(30));
         }
     });
     tokio::select! {
         r = ckpt.save(1, 1, &ctl) => panic!("the save should have been dropped first: {r:?}"),
         _ = rx => {} // the save future is dropped here, mid-checkpoint
     }
+    let _ = dropped_tx.send(());
     // The save task notices at its next piece and cleans up: wait for it (bounded: on a
     // loaded machine the task may hold a writer, and its temporary file, for a while).
     for _ in 0..200 {

@@ -161,10 +161,15 @@ print("ok")
 def test_storage_library_mlstor_is_read_as_s3dlio(tmp_path):
     (tmp_path / "workload").mkdir()
     (tmp_path / "workload" / "w.yaml").write_text(
-        "storage:\n  storage_options:\n    storage_library: mlstor  # through mlstor\n")
+        "storage:\n  storage_options:\n    storage_library: mlstor  # through mlstor\n"
+        "reader:\n  endpoint_uris:\n    - http://a:1\n    - http://b:2\n")
     env = {"STORAGE_LIBRARY": "mlstor"}
     args = mlstor.dlio.translate([f"--config-dir={tmp_path}", "workload=w"], env)
     assert args[-1] == "++workload.storage.storage_options.storage_library=s3dlio"
     assert env["STORAGE_LIBRARY"] == "s3dlio"
+    assert env["S3_ENDPOINT_URIS"] == "http://a:1,http://b:2"  # DLIO reads only the variable
+    env = {"S3_ENDPOINT_URIS": "http://c:3,http://d:4"}
+    mlstor.dlio.translate([f"--config-dir={tmp_path}", "workload=w"], env)
+    assert env["S3_ENDPOINT_URIS"] == "http://c:3,http://d:4"  # the environment wins
     args = mlstor.dlio.translate(["++workload.storage.storage_options.storage_library=mlstor"], {})
     assert args == ["++workload.storage.storage_options.storage_library=s3dlio"]

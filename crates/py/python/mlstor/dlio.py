@@ -8,7 +8,9 @@ replacing this process) with ``import s3dlio`` and ``import s3torchconnector`` a
 unmodified, and ``storage_library: mlstor`` (in an override, the workload file or
 mlpstorage's ``STORAGE_LIBRARY``) is read as ``s3dlio`` through mlstor. ``minio`` is left to
 the real minio package. DLIO's own ``S3_ENDPOINT_URIS`` (one endpoint per MPI rank) works as
-with s3dlio: mlstor takes the rank's endpoint from ``AWS_ENDPOINT_URL``, which DLIO sets.
+with s3dlio: mlstor takes the rank's endpoint from ``AWS_ENDPOINT_URL``, which DLIO sets; a
+workload file's ``endpoint_uris`` (which DLIO does not read) becomes ``S3_ENDPOINT_URIS`` when
+that is not set.
 
 Environment: ``MLSTOR_DLIO_MODULE`` (default ``dlio_benchmark.main``): the module to run.
 To run DLIO with the real libraries instead (an A/B), run it without ``mlstor dlio``.
@@ -73,14 +75,36 @@ def translate(args, env):
         out.append(a)
     if env.get("STORAGE_LIBRARY") == "mlstor":
         env["STORAGE_LIBRARY"] = "s3dlio"
-    if not overridden:
-        path = _workload_file(out)
-        if path is not None:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-            if re.search(r"^\s*storage_library:\s*['\"]?mlstor['\"]?\s*(#.*)?$", text, re.M):
-                out.append(f"++workload.{_KEY}=s3dlio")
+    path = _workload_file(out)
+    if path is not None:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if not overridden and re.search(r"^\s*storage_library:\s*['\"]?mlstor['\"]?\s*(#.*)?$", text, re.M):
+            out.append(f"++workload.{_KEY}=s3dlio")
+        uris = _endpoint_uris(text)
+        if len(uris) >= 2 and not env.get("S3_ENDPOINT_URIS"):
+            env["S3_ENDPOINT_URIS"] = ",".join(uris)
     return out
+
+
+def _endpoint_uris(text):
+    """The workload's ``endpoint_uris`` (under ``storage``, its ``storage_options`` or
+    ``reader``, as the v3.0 workload files put it), which DLIO itself only takes from the
+    ``S3_ENDPOINT_URIS`` environment variable (one endpoint per MPI rank)."""
+    try:
+        import yaml
+
+        doc = yaml.safe_load(text) or {}
+    except Exception:  # noqa: BLE001 - no PyYAML or not YAML: DLIO will say what is wrong
+        return []
+    storage = doc.get("storage") or {}
+    for section in (storage, storage.get("storage_options") or {}, doc.get("reader") or {}):
+        uris = section.get("endpoint_uris") if isinstance(section, dict) else None
+        if isinstance(uris, str):
+            uris = [u.strip() for u in uris.split(",")]
+        if isinstance(uris, list) and uris:
+            return [str(u) for u in uris if str(u).strip()]
+    return []
 
 
 def main(argv=None):
