@@ -19,12 +19,16 @@ BACKENDS = ["file", "direct", "memory", "s3", "az", "gs"]
 CLOUD = {"s3": "MLSTOR_TEST_BUCKET", "az": "MLSTOR_TEST_CONTAINER", "gs": "MLSTOR_TEST_GCS_BUCKET"}
 
 
+def skip_or_fail(msg):
+    """A loud skip for a missing prerequisite, a failure under CI=true."""
+    if IN_CI:
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
 def need_servers():
     if not SERVERS:
-        msg = "real test servers are not configured: run scripts/test-servers.sh start and eval its env"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+        skip_or_fail("real test servers are not configured: run scripts/test-servers.sh start and eval its env")
 
 
 def unique(name):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import mlstor
-from conftest import IN_CI, cleanup, need_servers, unique
+from conftest import cleanup, need_servers, skip_or_fail, unique
 
 pytestmark = pytest.mark.dlio
 
@@ -26,10 +26,7 @@ DLIO_PY = os.environ.get("MLSTOR_TEST_DLIO_PYTHON")
 @pytest.fixture
 def dlio_py():
     if not DLIO_PY:
-        msg = "MLSTOR_TEST_DLIO_PYTHON is not set (scripts/dlio-venv.sh prints it)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+        skip_or_fail("MLSTOR_TEST_DLIO_PYTHON is not set (scripts/dlio-venv.sh prints it)")
     if not os.access(MLSTOR, os.X_OK):
         pytest.fail(f"{MLSTOR} is not built (cargo build)")
     return DLIO_PY
