@@ -85,7 +85,8 @@ pub struct CompareArgs {
     pub keep: bool,
     /// Compare the libraries inside DLIO instead: run this DLIO workload (a YAML file or a
     /// workload DLIO ships) once per library (s3dlio, s3torchconnector, minio, mlstor;
-    /// --compare picks) with --python's DLIO 3.0.2, per-epoch figures side by side.
+    /// --compare picks) with the DLIO 3.0.2 of --python (or MLSTOR_DLIO_PYTHON); figures side
+    /// by side.
     #[arg(long, value_name = "WORKLOAD")]
     pub dlio: Option<String>,
     /// A DLIO override for every --dlio run (`++workload.train.epochs=2`); repeatable.
