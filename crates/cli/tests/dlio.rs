@@ -37,6 +37,11 @@ fn flags_dlio_cannot_honour_are_refused() {
     );
     fails(
         d.path(),
+        &["--json", "dlio", "workload=x"],
+        "--json does not apply to `mlstor dlio`",
+    );
+    fails(
+        d.path(),
         &["compare", "--dlio", "w.yaml", "--bucket", "b"],
         "--bucket does not apply with --dlio",
     );

@@ -71,3 +71,17 @@ def s3_root(tmpdir_path, request):
     uri = make_root("s3", unique(request.node.originalname), tmpdir_path)
     yield uri
     cleanup(uri)
+
+
+def run_children(ctx, target, arg_tuples, timeout=120):
+    """One ``ctx`` process per args tuple running ``target(*args, queue)``; each puts one
+    result on the queue. The results (in arrival order), once every child has exited 0."""
+    q = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*args, q)) for args in arg_tuples]
+    for p in procs:
+        p.start()
+    results = [q.get(timeout=timeout) for _ in procs]
+    for p in procs:
+        p.join(timeout=timeout)
+        assert p.exitcode == 0
+    return results

@@ -10,6 +10,7 @@ import time
 import pytest
 
 import mlstor
+from conftest import run_children
 
 FORKS = 100
 SIZE = 256 << 10
@@ -120,13 +121,6 @@ def _spawned(root, q):
 def test_other_start_methods_under_load(method, s3_root):
     ctx = mp.get_context(method)
     with Load(s3_root) as load:
-        q = ctx.Queue()
-        procs = [ctx.Process(target=_spawned, args=(s3_root, q)) for _ in range(3)]
-        for p in procs:
-            p.start()
-        got = [q.get(timeout=120) for _ in procs]
-        for p in procs:
-            p.join(timeout=60)
-            assert p.exitcode == 0
+        got = run_children(ctx, _spawned, [(s3_root,)] * 3)
     assert got == [b"\x03"] * 3
     assert not load.errors, load.errors[:3]

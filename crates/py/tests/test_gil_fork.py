@@ -4,6 +4,7 @@ import threading
 import time
 
 import mlstor
+from conftest import run_children
 
 
 def test_threads_overlap_during_io(s3_root):
@@ -70,14 +71,7 @@ def test_fork_after_parent_used_mlstor(s3_root, tmpdir_path):
     mlstor.put(local, b"local bytes")
     assert mlstor.get(s3) == b"from the parent"  # the parent's runtime and clients are live
     ctx = mp.get_context("fork")
-    q = ctx.Queue()
-    procs = [ctx.Process(target=_child, args=(u, q)) for u in (s3, local, s3, local)]
-    for p in procs:
-        p.start()
-    results = [q.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(timeout=30)
-        assert p.exitcode == 0
+    results = run_children(ctx, _child, [(u,) for u in (s3, local, s3, local)], timeout=60)
     assert sorted(r[1] for r in results) == sorted([b"from the parent", b"local bytes"] * 2), results
     assert mlstor.get(s3) == b"from the parent"  # and the parent still works afterwards
 

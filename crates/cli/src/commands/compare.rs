@@ -156,7 +156,6 @@ pub fn rewrite_json_file(args: Vec<String>) -> Vec<String> {
 /// `--dlio WORKLOAD`: DLIO once per library (`python -m mlstor.dlio_compare`, which replaces
 /// this process); the object-level flags do not apply and are refused.
 fn dlio(g: &GlobalArgs, a: &CompareArgs, workload: &str) -> Result<()> {
-    use std::os::unix::process::CommandExt;
     let object_flags = [
         ("--bucket", a.bucket.is_some()),
         ("--html", a.html.is_some()),
@@ -175,44 +174,30 @@ fn dlio(g: &GlobalArgs, a: &CompareArgs, workload: &str) -> Result<()> {
             .map(String::from)
             .to_vec(),
     };
-    let python = match (&a.python, std::env::var_os("MLSTOR_DLIO_PYTHON")) {
-        (None, Some(p)) => PathBuf::from(p),
-        _ => python(a),
-    };
-    let mut cmd = std::process::Command::new(&python);
-    cmd.args([
-        "-m",
-        "mlstor.dlio_compare",
-        workload,
-        "--libraries",
-        &libraries.join(","),
-    ])
-    .args(["--repeat", &a.repeat.to_string(), "--np", &a.ranks.to_string()]);
+    let mut args = vec![
+        workload.to_string(),
+        "--libraries".into(),
+        libraries.join(","),
+        "--repeat".into(),
+        a.repeat.to_string(),
+        "--np".into(),
+        a.ranks.to_string(),
+    ];
     match (&a.json_file, g.json) {
-        (Some(f), _) => {
-            cmd.arg("--json").arg(f);
-        }
-        (None, true) => {
-            cmd.args(["--json", "-"]);
-        }
+        (Some(f), _) => args.extend(["--json".into(), f.display().to_string()]),
+        (None, true) => args.extend(["--json".into(), "-".into()]),
         (None, false) => {}
     }
     if a.keep {
-        cmd.arg("--keep");
+        args.push("--keep".into());
     }
     if a.no_generate {
-        cmd.arg("--no-generate");
+        args.push("--no-generate".into());
     }
-    cmd.args(&a.dlio_set);
-    let flags = GlobalArgs {
-        json: false,
-        ..g.clone()
-    };
-    for (name, v) in super::dlio::env_from_flags(&flags)? {
-        cmd.env(name, v);
-    }
-    let err = cmd.exec();
-    bail!("cannot start {}: {err}", python.display())
+    args.extend(a.dlio_set.iter().cloned());
+    let env = super::dlio::env_from_flags(g)?;
+    let python = super::dlio::python(a.python.as_ref(), || python(a));
+    super::dlio::exec_module(&python, "mlstor.dlio_compare", &args, &env)
 }
 
 fn venv_dir() -> PathBuf {
@@ -481,35 +466,34 @@ mod tests {
 
     #[test]
     fn json_file_is_compare_only() {
-        assert_eq!(
-            rewrite_json_file(v("mlstor compare --json out.json --files 8")),
-            v("mlstor compare --json-file out.json --files 8")
-        );
-        assert_eq!(
-            rewrite_json_file(v("mlstor compare --json=o.json")),
-            v("mlstor compare --json-file=o.json")
-        );
-        assert_eq!(
-            rewrite_json_file(v("mlstor compare --json --files 8")),
-            v("mlstor compare --json --files 8")
-        );
-        assert_eq!(
-            rewrite_json_file(v("mlstor ls --json s3://b")),
-            v("mlstor ls --json s3://b")
-        );
-        // Only after `compare`, and only when `compare` is the subcommand.
-        assert_eq!(
-            rewrite_json_file(v("mlstor --json compare --library mlstor")),
-            v("mlstor --json compare --library mlstor")
-        );
-        assert_eq!(
-            rewrite_json_file(v("mlstor --endpoint http://h compare --json o.json")),
-            v("mlstor --endpoint http://h compare --json-file o.json")
-        );
-        assert_eq!(
-            rewrite_json_file(v("mlstor cat compare --json x")),
-            v("mlstor cat compare --json x")
-        );
+        let cases = [
+            (
+                "mlstor compare --json out.json --files 8",
+                "mlstor compare --json-file out.json --files 8",
+            ),
+            (
+                "mlstor compare --json=o.json",
+                "mlstor compare --json-file=o.json",
+            ),
+            (
+                "mlstor compare --json --files 8",
+                "mlstor compare --json --files 8",
+            ),
+            ("mlstor ls --json s3://b", "mlstor ls --json s3://b"),
+            // Only after `compare`, and only when `compare` is the subcommand.
+            (
+                "mlstor --json compare --library mlstor",
+                "mlstor --json compare --library mlstor",
+            ),
+            (
+                "mlstor --endpoint http://h compare --json o.json",
+                "mlstor --endpoint http://h compare --json-file o.json",
+            ),
+            ("mlstor cat compare --json x", "mlstor cat compare --json x"),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(rewrite_json_file(v(given)), v(expected), "{given}");
+        }
     }
 
     #[test]

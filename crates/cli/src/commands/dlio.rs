@@ -24,17 +24,32 @@ pub struct DlioArgs {
 }
 
 pub fn run(g: &GlobalArgs, a: &DlioArgs) -> Result<()> {
-    let python = a
-        .python
-        .clone()
-        .or_else(|| std::env::var_os("MLSTOR_DLIO_PYTHON").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("python3"));
-    let mut cmd = Command::new(&python);
-    cmd.arg("-m").arg("mlstor.dlio").args(&a.args);
-    for (name, v) in env_from_flags(g)? {
-        cmd.env(name, v);
+    if g.json {
+        bail!("--json does not apply to `mlstor dlio`: DLIO writes its own results");
     }
-    let probe = Command::new(&python).args(["-c", "import mlstor.dlio"]).output();
+    let python = python(a.python.as_ref(), || PathBuf::from("python3"));
+    exec_module(&python, "mlstor.dlio", &a.args, &env_from_flags(g)?)
+}
+
+/// The Python that runs DLIO: `explicit` (--python), else `MLSTOR_DLIO_PYTHON`, else
+/// `otherwise()`.
+pub fn python(explicit: Option<&PathBuf>, otherwise: impl FnOnce() -> PathBuf) -> PathBuf {
+    explicit
+        .cloned()
+        .or_else(|| std::env::var_os("MLSTOR_DLIO_PYTHON").map(PathBuf::from))
+        .unwrap_or_else(otherwise)
+}
+
+/// Replaces this process with `python -m module args...` (with `env` added), after checking
+/// that `python` starts and has mlstor's Python package, so a wrong interpreter is named
+/// rather than failing inside DLIO.
+pub fn exec_module(
+    python: &PathBuf,
+    module: &str,
+    args: &[String],
+    env: &[(&'static str, String)],
+) -> Result<()> {
+    let probe = Command::new(python).args(["-c", "import mlstor.dlio"]).output();
     match probe {
         Err(e) => bail!("cannot start {}: {e}", python.display()),
         Ok(out) if !out.status.success() => bail!(
@@ -49,13 +64,19 @@ pub fn run(g: &GlobalArgs, a: &DlioArgs) -> Result<()> {
         ),
         Ok(_) => {}
     }
-    let err = cmd.exec();
+    let err = Command::new(python)
+        .arg("-m")
+        .arg(module)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .exec();
     bail!("cannot start {}: {err}", python.display())
 }
 
-/// The global flags that mean something to DLIO, as the environment it reads: one
+/// The store flags that mean something to DLIO, as the environment it reads: one
 /// `--endpoint` is `AWS_ENDPOINT_URL`, several are DLIO's `S3_ENDPOINT_URIS` (one per MPI
-/// rank). The others have no equivalent in DLIO and are refused rather than ignored.
+/// rank). The others have no equivalent in DLIO and are refused rather than ignored
+/// (`--json` is each command's own: `compare --dlio` takes it, `dlio` refuses it).
 pub fn env_from_flags(g: &GlobalArgs) -> Result<Vec<(&'static str, String)>> {
     let ignored = [
         ("--load-balance", g.load_balance.is_some()),
@@ -66,7 +87,6 @@ pub fn env_from_flags(g: &GlobalArgs) -> Result<Vec<(&'static str, String)>> {
         ("--max-attempts", g.max_attempts.is_some()),
         ("--connect-timeout", g.connect_timeout.is_some()),
         ("--idle-timeout", g.idle_timeout.is_some()),
-        ("--json", g.json),
         ("--log-level", g.log_level.is_some()),
     ];
     if let Some((flag, _)) = ignored.iter().find(|(_, set)| *set) {

@@ -16,6 +16,7 @@ Environment: ``MLSTOR_DLIO_MODULE`` (default ``dlio_benchmark.main``): the modul
 To run DLIO with the real libraries instead (an A/B), run it without ``mlstor dlio``.
 Nothing here imports boto3 (mlpstorage refuses runs that do).
 """
+import importlib.util
 import os
 import re
 import sys
@@ -48,8 +49,6 @@ def _workload_file(args):
     config_dir = _option(args, "--config-dir") or _option(args, "-cd")
     if config_dir is None:
         try:
-            import importlib.util
-
             spec = importlib.util.find_spec("dlio_benchmark")
         except ImportError:
             spec = None
@@ -114,8 +113,6 @@ def main(argv=None):
     env["PYTHONPATH"] = os.pathsep.join([path] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     args = translate(args, env)
     module = env.get("MLSTOR_DLIO_MODULE", "dlio_benchmark.main")
-    import importlib.util
-
     if importlib.util.find_spec(module.partition(".")[0]) is None:
         raise SystemExit(
             f"mlstor dlio: {module} is not installed in {sys.executable} "

@@ -31,8 +31,8 @@ import re as _re
 
 import mlstor as _m
 
-from ._errors import reraise as _reraise
 from ._errors import runtime_error_class as _runtime_error_class
+from ._errors import s3dlio_errors as _s3dlio_errors
 from ._generate import generate_npz_bytes
 from ._loader import PyBytesAsyncDataLoader, PyDataset
 from ._parquet import (
@@ -77,12 +77,8 @@ def _io(fn):
     @_functools.wraps(fn)
     def wrapper(*args, **kwargs):
         _before_io()
-        try:
+        with _s3dlio_errors():
             return fn(*args, **kwargs)
-        except _m.StorageError as e:
-            if isinstance(e, RuntimeError):
-                raise
-            _reraise(e)
 
     return wrapper
 
@@ -233,10 +229,8 @@ class MultipartUploadWriter:
         self.uri = uri
         self._reserved = None
         self._closed = False
-        try:
+        with _s3dlio_errors():
             self._w = _m._mlstor.raw_writer(uri, part_size=part_size, concurrency=max_in_flight)
-        except _m.StorageError as e:
-            _reraise(e)
 
     def _check(self):
         if self._closed:
@@ -245,10 +239,8 @@ class MultipartUploadWriter:
     def write(self, data):
         """Append a bytes-like object."""
         self._check()
-        try:
+        with _s3dlio_errors():
             self._w.write(data)
-        except _m.StorageError as e:
-            _reraise(e)
 
     def reserve(self, size):
         """A writable memoryview of ``size`` bytes; fill it, then :meth:`commit`."""
@@ -276,10 +268,8 @@ class MultipartUploadWriter:
         """Complete the upload; the object appears whole or not at all."""
         self._check()
         self._closed = True
-        try:
+        with _s3dlio_errors():
             self._w.finish()
-        except _m.StorageError as e:
-            _reraise(e)
 
     def abort(self):
         """Abandon the upload; nothing is stored."""
